@@ -1,0 +1,83 @@
+// Reductions and shape ops.
+
+extension Variable {
+    /// sum: y = Σᵢ xᵢ (rank 0).
+    /// Pullback: ∂x = ȳ broadcast to x's shape.
+    public func sum() -> Variable {
+        let shape = self.shape
+        return tape.record(value.sum(), op: "sum", inputs: [self]) { g, _ in
+            [Tensor(repeating: g.scalar, shape: shape)]
+        }
+    }
+
+    /// mean: y = (1/n) Σᵢ xᵢ (rank 0).
+    /// Pullback: ∂x = ȳ / n everywhere.
+    public func mean() -> Variable {
+        let shape = self.shape
+        let n = Scalar(value.count)
+        return tape.record(value.mean(), op: "mean", inputs: [self]) { g, _ in
+            [Tensor(repeating: g.scalar / n, shape: shape)]
+        }
+    }
+
+    /// sum along an axis of a matrix: axis 0 gives yⱼ = Σᵢ xᵢⱼ, axis 1 gives yᵢ = Σⱼ xᵢⱼ.
+    /// Pullback: ∂xᵢⱼ = ȳⱼ (axis 0) or ȳᵢ (axis 1).
+    public func sum(alongAxis axis: Int) -> Variable {
+        let shape = self.shape
+        return tape.record(value.sum(alongAxis: axis), op: "sum(axis: \(axis))", inputs: [self]) { g, _ in
+            [Variable.spread(g, alongAxis: axis, to: shape, scale: 1)]
+        }
+    }
+
+    /// mean along an axis of a matrix: the sum divided by the axis length.
+    /// Pullback: ∂xᵢⱼ = ȳ / n along the reduced axis.
+    public func mean(alongAxis axis: Int) -> Variable {
+        let shape = self.shape
+        let n = Scalar(shape[axis])
+        return tape.record(value.mean(alongAxis: axis), op: "mean(axis: \(axis))", inputs: [self]) { g, _ in
+            [Variable.spread(g, alongAxis: axis, to: shape, scale: 1 / n)]
+        }
+    }
+
+    /// The adjoint of a sum along an axis: repeats g over the reduced axis, times `scale`.
+    private static func spread(_ g: Tensor<Scalar>, alongAxis axis: Int, to shape: [Int], scale: Scalar) -> Tensor<Scalar> {
+        let (rows, columns) = (shape[0], shape[1])
+        var out = [Scalar](repeating: 0, count: rows * columns)
+        for i in 0..<rows {
+            for j in 0..<columns { out[i * columns + j] = scale * (axis == 0 ? g.scalars[j] : g.scalars[i]) }
+        }
+        return Tensor(shape: shape, scalars: out)
+    }
+
+    /// reshape: the same elements with another shape of equal count.
+    /// Pullback: ∂x = ȳ reshaped back.
+    public func reshaped(_ newShape: [Int]) -> Variable {
+        let shape = self.shape
+        precondition(newShape.reduce(1, *) == value.count, "reshaped: cannot view shape \(shape) as \(newShape)")
+        return tape.record(value.reshaped(newShape), op: "reshape", inputs: [self]) { g, _ in [g.reshaped(shape)] }
+    }
+
+    /// transpose: yᵢⱼ = xⱼᵢ for a matrix.
+    /// Pullback: ∂x = ȳᵀ.
+    public var transposed: Variable {
+        tape.record(value.transposed, op: "transpose", inputs: [self]) { g, _ in [g.transposed] }
+    }
+}
+
+/// gather: yₚ = x[indicesₚ] for a vector x, e.g. a bias looked up at the columns of the
+/// observed entries of a sparse pattern.
+/// Pullback: ∂x[i] = Σ_{p: indicesₚ = i} ȳₚ (scatter-add).
+public func gather<Scalar>(_ x: Variable<Scalar>, at indices: [Int32]) -> Variable<Scalar> {
+    precondition(x.value.rank == 1, "gather: needs a vector, got shape \(x.shape)")
+    let n = x.value.count
+    let source = x.value.scalars
+    let values = indices.map { i -> Scalar in
+        precondition(i >= 0 && Int(i) < n, "gather: index \(i) outside 0..<\(n)")
+        return source[Int(i)]
+    }
+    return x.tape.record(Tensor(values), op: "gather", inputs: [x]) { g, _ in
+        var dx = [Scalar](repeating: 0, count: n)
+        for (p, i) in indices.enumerated() { dx[Int(i)] += g.scalars[p] }
+        return [Tensor(dx)]
+    }
+}
