@@ -1,0 +1,125 @@
+import TapeGrad
+
+/// The logistic function as a layer.
+public struct Sigmoid: Layer {
+    /// Creates the layer.
+    public init() {}
+    /// `Sigmoid`.
+    public var kind: String { "Sigmoid" }
+    /// 1 / (1 + e⁻ˣ) elementwise.
+    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+        input.mapElements(kind) { sigmoid($0) }
+    }
+}
+
+/// max(x, 0) as a layer.
+public struct ReLU: Layer {
+    /// Creates the layer.
+    public init() {}
+    /// `ReLU`.
+    public var kind: String { "ReLU" }
+    /// max(x, 0) elementwise.
+    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+        input.mapElements(kind) { relu($0) }
+    }
+}
+
+/// tanh as a layer.
+public struct Tanh: Layer {
+    /// Creates the layer.
+    public init() {}
+    /// `Tanh`.
+    public var kind: String { "Tanh" }
+    /// tanh x elementwise.
+    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+        input.mapElements(kind) { tanh($0) }
+    }
+}
+
+/// The identity as a layer: a placeholder in `if/else` branches of a graph, and a named point
+/// in the graph dump.
+public struct Identity: Layer {
+    /// Creates the layer.
+    public init() {}
+    /// `Identity`.
+    public var kind: String { "Identity" }
+    /// Sparse input passes through unchanged.
+    public var acceptsSparseInput: Bool { true }
+    /// The input.
+    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+        if case .sparse = input { return input }
+        return input.mapElements(kind) { identity($0) }
+    }
+}
+
+/// Inverted dropout: in training, each element is zeroed with probability `rate` and the
+/// survivors are scaled by 1 / (1 − rate), so the expected value is unchanged and inference
+/// needs no rescaling. On a sparse input it drops observed entries only (the masking noise of a
+/// denoising autoencoder). At inference it is the identity.
+public struct Dropout: Layer {
+    /// The probability of dropping an element, in [0, 1).
+    public var rate: Double
+    /// Creates the layer.
+    public init(rate: Double) {
+        precondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
+        self.rate = rate
+    }
+    /// `Dropout`.
+    public var kind: String { "Dropout(\(rate))" }
+    /// Sparse input: drops stored entries.
+    public var acceptsSparseInput: Bool { true }
+    /// The masked, rescaled input in training; the input otherwise.
+    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+        guard context.isTraining, rate > 0 else { return input }
+        let keep = Scalar(1 / (1 - rate))
+        func mask(_ count: Int) -> [Scalar] {
+            (0..<count).map { _ in context.generator.nextUnit() < rate ? 0 : keep }
+        }
+        switch input {
+        case .sparse(let s):
+            let m = mask(s.nonzeroCount)
+            return .sparse(s.replacingValues(zip(s.values, m).map { $0 * $1 }))
+        case .dense(let v):
+            return .dense(v * Tensor(shape: v.shape, scalars: mask(v.value.count)))
+        case .sampled(let v, let pattern):
+            return .sampled(v * Tensor(shape: v.shape, scalars: mask(v.value.count)), pattern: pattern)
+        }
+    }
+}
+
+/// Additive Gaussian noise in training (a denoising autoencoder's corruption); the identity at
+/// inference. On a sparse input only the observed entries are perturbed.
+public struct GaussianNoise: Layer {
+    /// The noise's standard deviation.
+    public var standardDeviation: Double
+    /// Creates the layer.
+    public init(standardDeviation: Double) {
+        precondition(standardDeviation >= 0, "GaussianNoise: standard deviation must be ≥ 0, got \(standardDeviation)")
+        self.standardDeviation = standardDeviation
+    }
+    /// `GaussianNoise`.
+    public var kind: String { "GaussianNoise(\(standardDeviation))" }
+    /// Sparse input: perturbs stored entries.
+    public var acceptsSparseInput: Bool { true }
+    /// Input plus noise in training; the input otherwise.
+    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+        guard context.isTraining, standardDeviation > 0 else { return input }
+        func noise(_ count: Int) -> [Scalar] {
+            (0..<count).map { _ in Scalar(standardDeviation * context.generator.nextNormal()) }
+        }
+        switch input {
+        case .sparse(let s):
+            return .sparse(s.replacingValues(zip(s.values, noise(s.nonzeroCount)).map { $0 + $1 }))
+        case .dense(let v):
+            return .dense(v + Tensor(shape: v.shape, scalars: noise(v.value.count)))
+        case .sampled(let v, let pattern):
+            return .sampled(v + Tensor(shape: v.shape, scalars: noise(v.value.count)), pattern: pattern)
+        }
+    }
+}

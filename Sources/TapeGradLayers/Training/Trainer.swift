@@ -1,0 +1,123 @@
+import TapeGrad
+import Foundation
+
+/// One epoch's numbers, passed to the training callback and kept in the history.
+public struct EpochRecord: Sendable, Codable, Equatable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// The training objective summed over the epoch's batches (before the step of each batch).
+    public var trainLoss: Double
+    /// The validation metric after the epoch (lower is better), if a validation function is set.
+    public var validation: Double?
+    /// Wall-clock seconds the epoch's optimisation took (validation excluded).
+    public var seconds: Double
+}
+
+/// How ``train(_:optimizer:configuration:batches:objective:validate:callback:)`` runs.
+public struct TrainingConfiguration: Sendable {
+    /// The maximum number of passes over the data.
+    public var epochs: Int
+    /// Stop when the validation metric has not improved for this many epochs (nil: never).
+    public var patience: Int?
+    /// Keep and return the parameters of the epoch with the best validation metric (early
+    /// stopping's model selection) rather than the last epoch's.
+    public var restoreBest: Bool
+
+    /// Creates a configuration.
+    public init(epochs: Int, patience: Int? = nil, restoreBest: Bool = true) {
+        self.epochs = epochs
+        self.patience = patience
+        self.restoreBest = restoreBest
+    }
+}
+
+/// Why training stopped.
+public enum StopReason: String, Sendable, Codable {
+    /// All epochs ran.
+    case completed
+    /// The validation metric stopped improving.
+    case earlyStopped
+    /// The callback asked to stop.
+    case requested
+    /// The loss became NaN or infinite; the parameters are the last finite ones.
+    case diverged
+}
+
+/// The outcome of training.
+public struct TrainingResult: Sendable {
+    /// One record per epoch run.
+    public var history: [EpochRecord]
+    /// The epoch whose parameters were returned (the best validation epoch, or the last).
+    public var selectedEpoch: Int
+    /// The best validation metric, if any.
+    public var bestValidation: Double?
+    /// Why training stopped.
+    public var stopReason: StopReason
+}
+
+/// Runs epochs of optimisation: for each batch of each epoch, one optimizer step on the
+/// objective; then validation, early stopping and the callback.
+///
+/// - Parameters:
+///   - parameters: updated in place; on return they are the selected epoch's.
+///   - batches: the batches of an epoch (the epoch number is passed so shuffling can be
+///     seeded per epoch); a single element means full-batch training.
+///   - objective: the loss of a batch at given parameters, with its gradient.
+///   - validate: the validation metric at given parameters (lower is better). Only validation
+///     data may be used here: every decision (stopping, model selection) is taken on it.
+///   - callback: sees each epoch's record; return false to stop.
+@discardableResult
+public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>, optimizer: inout O,
+                                       configuration: TrainingConfiguration,
+                                       batches: (Int) -> [Batch],
+                                       objective: (Batch, Parameters<O.Scalar>) -> (loss: O.Scalar, gradient: Parameters<O.Scalar>),
+                                       validate: ((Parameters<O.Scalar>) -> Double)? = nil,
+                                       callback: (EpochRecord) -> Bool = { _ in true }) -> TrainingResult {
+    var history = [EpochRecord]()
+    var best: (epoch: Int, metric: Double, parameters: Parameters<O.Scalar>)?
+    var reason = StopReason.completed
+    var lastGood = parameters
+    epochs: for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var total = 0.0
+        for batch in batches(epoch) {
+            let loss = optimizer.step(&parameters) { objective(batch, $0) }
+            total += Double(loss)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard total.isFinite else {
+            history.append(EpochRecord(epoch: epoch, trainLoss: total, validation: nil, seconds: seconds))
+            parameters = lastGood
+            reason = .diverged
+            break epochs
+        }
+        let metric = validate?(parameters)
+        let record = EpochRecord(epoch: epoch, trainLoss: total, validation: metric, seconds: seconds)
+        history.append(record)
+        if let metric, metric.isFinite, metric < (best?.metric ?? .infinity) {
+            best = (epoch, metric, configuration.restoreBest ? parameters : Parameters())
+        }
+        lastGood = parameters
+        if !callback(record) { reason = .requested; break }
+        if let patience = configuration.patience, let b = best, epoch - b.epoch >= patience {
+            reason = .earlyStopped
+            break
+        }
+    }
+    // The last epoch's parameters, or the one before a divergence (the last finite ones).
+    var selected = reason == .diverged ? history.count - 1 : history.count
+    if configuration.restoreBest, let b = best {
+        parameters = b.parameters
+        selected = b.epoch
+    }
+    return TrainingResult(history: history, selectedEpoch: selected, bestValidation: best?.metric, stopReason: reason)
+}
+
+/// Splits `0..<count` into shuffled mini-batches of `size` (the last may be smaller),
+/// deterministically for a seed and an epoch.
+public func shuffledBatches(count: Int, size: Int, seed: UInt64, epoch: Int) -> [[Int]] {
+    var indices = Array(0..<count)
+    var generator = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+    generator.shuffle(&indices)
+    return stride(from: 0, to: count, by: max(size, 1)).map { Array(indices[$0..<min($0 + size, count)]) }
+}
