@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "autorec", targets: ["autorec"]),
         .executable(name: "tapegrad-bench", targets: ["tapegrad-bench"]),
         .executable(name: "fit-sine", targets: ["fit-sine"]),
+        .executable(name: "safetensors-writer", targets: ["safetensors-writer"]),
     ],
     dependencies: [],
     targets: [
@@ -45,19 +46,24 @@ let package = Package(
         .target(name: "TapeGradLayers", dependencies: ["TapeGrad"], swiftSettings: speed),
         // AutoRec: data, the model as a layer graph, the paper's evaluation protocol.
         .target(name: "AutoRec", dependencies: ["TapeGrad", "TapeGradLayers"], swiftSettings: speed),
+        // The `autorec` command line: argument parsing, reports, files; a library so tests can
+        // run it in-process.
+        .target(name: "AutoRecCLI", dependencies: ["AutoRec"], swiftSettings: speed),
 
         // Programs.
-        .executableTarget(name: "autorec", dependencies: ["AutoRec"], path: "Examples/autorec",
+        .executableTarget(name: "autorec", dependencies: ["AutoRecCLI"], path: "Examples/autorec",
                           swiftSettings: speed),
         .executableTarget(name: "tapegrad-bench", dependencies: ["AutoRec"], path: "Examples/tapegrad-bench",
                           exclude: ["reference"], swiftSettings: speed),
         .executableTarget(name: "fit-sine", dependencies: ["TapeGradLayers"], path: "Examples/fit-sine",
                           swiftSettings: speed),
+        // Saves a checkpoint in a loop; the crash-safety test kills it mid-save.
+        .executableTarget(name: "safetensors-writer", dependencies: ["TapeGradLayers"], path: "Examples/safetensors-writer"),
 
         // Tests.
         .testTarget(name: "TapeGradTests", dependencies: ["TapeGrad", "TapeGradCheck"]),
         .testTarget(name: "TapeGradLayersTests", dependencies: ["TapeGradLayers", "TapeGradCheck"]),
-        .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "TapeGradCheck"]),
+        .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "AutoRecCLI", "TapeGradCheck"]),
     ],
     swiftLanguageModes: [.v6]
 )

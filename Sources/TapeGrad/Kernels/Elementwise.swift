@@ -117,6 +117,8 @@ enum Kernels {
 
     /// Sums `x` (of a broadcast shape) down to `shape`: the adjoint of broadcasting, used by
     /// every pullback whose forward broadcast an operand.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func unbroadcast<S: TensorScalar>(_ x: Tensor<S>, to shape: [Int]) -> Tensor<S> {
         if x.shape == shape { return x }
         let target = shape.reduce(1, *)

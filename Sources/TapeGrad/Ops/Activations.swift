@@ -3,6 +3,8 @@
 
 /// exp: y = eˣ.
 /// Pullback: ∂x = ȳ ⊙ y.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func exp<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     let y = exp(x.value)
     return x.tape.record(y, op: "exp", inputs: [x]) { g, _ in [g * y] }
@@ -10,6 +12,8 @@ public func exp<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
 
 /// log: y = ln x.
 /// Pullback: ∂x = ȳ ⊘ x.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func log<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     let v = x.value
     return x.tape.record(log(v), op: "log", inputs: [x]) { g, _ in [g / v] }
@@ -17,6 +21,8 @@ public func log<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
 
 /// sigmoid: y = 1 / (1 + e⁻ˣ), evaluated without overflow for any x (see ``sigmoid(_:)-tensor``).
 /// Pullback: ∂x = ȳ ⊙ y ⊙ (1 − y).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func sigmoid<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     let y = sigmoid(x.value)
     return x.tape.record(y, op: "sigmoid", inputs: [x]) { g, _ in
@@ -26,6 +32,8 @@ public func sigmoid<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
 
 /// tanh: y = tanh x.
 /// Pullback: ∂x = ȳ ⊙ (1 − y²).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func tanh<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     let y = tanh(x.value)
     return x.tape.record(y, op: "tanh", inputs: [x]) { g, _ in
@@ -35,6 +43,8 @@ public func tanh<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
 
 /// relu: y = max(x, 0).
 /// Pullback: ∂x = ȳ where x > 0, else 0 (the subgradient 0 at x = 0).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func relu<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     let v = x.value
     return x.tape.record(relu(v), op: "relu", inputs: [x]) { g, _ in
@@ -44,6 +54,8 @@ public func relu<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
 
 /// identity: y = x. Recorded (rather than returning x) so graph dumps show the layer.
 /// Pullback: ∂x = ȳ.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func identity<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     x.tape.record(x.value, op: "identity", inputs: [x]) { g, _ in [g] }
 }

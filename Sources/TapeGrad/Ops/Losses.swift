@@ -4,6 +4,8 @@
 /// constant mask m of the same shape (1 where the target is observed, 0 elsewhere; other
 /// weights are allowed). Entries with mᵢ = 0 contribute nothing, whatever their target.
 /// Pullback: ∂p = 2 m ⊙ (p − t) · L̄.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func maskedSquareLoss<Scalar>(_ prediction: Variable<Scalar>, target: Tensor<Scalar>,
                                      mask: Tensor<Scalar>) -> Variable<Scalar> {
     precondition(prediction.shape == target.shape && target.shape == mask.shape,
@@ -28,6 +30,8 @@ public func maskedSquareLoss<Scalar>(_ prediction: Variable<Scalar>, target: Ten
 /// This is the masked square loss with the mask implicit in the sparsity pattern: unobserved
 /// entries are neither stored nor computed.
 /// Pullback: ∂s = 2 (s − v) · L̄.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func sampledSquareLoss<Scalar>(_ prediction: Variable<Scalar>, targets: SparseMatrix<Scalar>) -> Variable<Scalar> {
     precondition(prediction.value.rank == 1 && prediction.value.count == targets.nonzeroCount,
                  "sampledSquareLoss: prediction of shape \(prediction.shape) for a pattern with \(targets.nonzeroCount) entries")
@@ -41,6 +45,8 @@ public func sampledSquareLoss<Scalar>(_ prediction: Variable<Scalar>, targets: S
 /// Frobenius regularisation: L = Σ_w ‖w‖²_F = Σ_w Σᵢ wᵢ² over a list of parameters (the
 /// λ/2 factor of a weight-decay penalty is applied by the caller).
 /// Pullback: ∂w = 2 w · L̄ for each w.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func frobeniusPenalty<Scalar>(_ parameters: [Variable<Scalar>]) -> Variable<Scalar> {
     precondition(!parameters.isEmpty, "frobeniusPenalty: needs at least one parameter")
     let values = parameters.map(\.value)

@@ -6,6 +6,8 @@
 /// with the operands' roles swapped so that every gradient has its input's shape:
 /// C = AᵀB: ∂A = B · C̄ᵀ, ∂B = A · C̄;  C = ABᵀ: ∂A = C̄ · B, ∂B = C̄ᵀ · A;
 /// C = AᵀBᵀ: ∂A = Bᵀ · C̄ᵀ, ∂B = C̄ᵀ · Aᵀ.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func matmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>,
                            transposeA: Bool = false, transposeB: Bool = false) -> Variable<Scalar> {
     let (va, vb) = (a.value, b.value)
@@ -30,6 +32,8 @@ public func matmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>,
 
 /// The sparse × dense product S · W (inference path): `S` is rows×n CSR, `w` is n×k.
 /// Cost: O(entries · k), independent of n.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Tensor<Scalar>) -> Tensor<Scalar> {
     precondition(w.rank == 2 && w.shape[0] == s.columns,
                  "matmul(sparse, dense): sparse matrix is \(s.rows)×\(s.columns), dense operand has shape \(w.shape)")
@@ -40,6 +44,8 @@ public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Tensor<Scalar>) -> Te
 /// sparse matmul: Y = S · W with S a constant CSR matrix (rows×n) and W a variable (n×k).
 /// Pullback: ∂W = Sᵀ · Ȳ, computed as a CSR product with the transposed structure so that each
 /// thread owns the rows of ∂W it writes; rows of W whose column of S is empty get zero.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Variable<Scalar>) -> Variable<Scalar> {
     let y = matmul(s, w.value)
     return w.tape.record(y, op: "sparse matmul", inputs: [w]) { g, _ in
@@ -53,6 +59,8 @@ public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Variable<Scalar>) -> 
 /// The sampled product (inference path): sₚ = (A · op(B))[iₚ, jₚ] for each stored entry p of
 /// `pattern`, as a vector in the pattern's entry order. `a` is rows×k; `b` is k×columns, or
 /// columns×k when `transposeB`. Only the sampled entries are computed: O(entries · k).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func sampledMatmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeB: Bool = false,
                                   at pattern: SparseMatrix<Scalar>) -> Tensor<Scalar> {
     let bt = transposeB ? b : b.transposed
@@ -67,6 +75,8 @@ public func sampledMatmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>, tran
 /// Pullback: ∂A[i, :] = Σ_{p in row i} s̄ₚ · B[:, jₚ]ᵀ  (= S̄ · Bᵀ with S̄ the sparse matrix of s̄),
 ///           ∂B[:, j] = Σ_{p in column j} s̄ₚ · A[iₚ, :]ᵀ (= (S̄ᵀ · A)ᵀ);
 /// both are sparse × dense products, so the cost stays O(entries · k).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func sampledMatmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, transposeB: Bool = false,
                                   at pattern: SparseMatrix<Scalar>) -> Variable<Scalar> {
     let va = a.value

@@ -3,6 +3,8 @@
 extension Variable {
     /// sum: y = Σᵢ xᵢ (rank 0).
     /// Pullback: ∂x = ȳ broadcast to x's shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Variable {
         let shape = self.shape
         return tape.record(value.sum(), op: "sum", inputs: [self]) { g, _ in
@@ -12,6 +14,8 @@ extension Variable {
 
     /// mean: y = (1/n) Σᵢ xᵢ (rank 0).
     /// Pullback: ∂x = ȳ / n everywhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Variable {
         let shape = self.shape
         let n = Scalar(value.count)
@@ -22,6 +26,8 @@ extension Variable {
 
     /// sum along an axis of a matrix: axis 0 gives yⱼ = Σᵢ xᵢⱼ, axis 1 gives yᵢ = Σⱼ xᵢⱼ.
     /// Pullback: ∂xᵢⱼ = ȳⱼ (axis 0) or ȳᵢ (axis 1).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxis axis: Int) -> Variable {
         let shape = self.shape
         return tape.record(value.sum(alongAxis: axis), op: "sum(axis: \(axis))", inputs: [self]) { g, _ in
@@ -31,6 +37,8 @@ extension Variable {
 
     /// mean along an axis of a matrix: the sum divided by the axis length.
     /// Pullback: ∂xᵢⱼ = ȳ / n along the reduced axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(alongAxis axis: Int) -> Variable {
         let shape = self.shape
         let n = Scalar(shape[axis])
@@ -51,6 +59,8 @@ extension Variable {
 
     /// reshape: the same elements with another shape of equal count.
     /// Pullback: ∂x = ȳ reshaped back.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(_ newShape: [Int]) -> Variable {
         let shape = self.shape
         precondition(newShape.reduce(1, *) == value.count, "reshaped: cannot view shape \(shape) as \(newShape)")
@@ -67,6 +77,8 @@ extension Variable {
 /// gather: yₚ = x[indicesₚ] for a vector x, e.g. a bias looked up at the columns of the
 /// observed entries of a sparse pattern.
 /// Pullback: ∂x[i] = Σ_{p: indicesₚ = i} ȳₚ (scatter-add).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func gather<Scalar>(_ x: Variable<Scalar>, at indices: [Int32]) -> Variable<Scalar> {
     precondition(x.value.rank == 1, "gather: needs a vector, got shape \(x.shape)")
     let n = x.value.count

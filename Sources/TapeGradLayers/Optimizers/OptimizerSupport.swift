@@ -182,7 +182,7 @@ extension Optimizer {
     /// shape, and if the state has any per-parameter tensor, every parameter must have one.
     /// The error names the tensor and both shapes.
     public mutating func restore(_ state: Parameters<Scalar>, for parameters: Parameters<Scalar>) throws(OptimizerStateError) {
-        let optimizer = String(describing: Self.self)
+        let optimizer = String(String(describing: Self.self).prefix { $0 != "<" })
         var covered = Set<String>()
         for (name, tensor) in zip(state.names, state.tensors) {
             guard let slash = name.lastIndex(of: "/") else { continue }

@@ -1,0 +1,124 @@
+import Foundation
+import TapeGrad
+import TapeGradLayers
+
+/// A saved AutoRec model: everything prediction needs in one safetensors file.
+///
+/// Tensors: the parameters under their graph names (`encoder.weight` …, F32), the optimizer
+/// state under `optimizer/` when saved, the raw user and item ids (`data/user_ids`,
+/// `data/item_ids`, I64) and the training ratings that form the model's input rows
+/// (`data/user_index`, `data/item_index` I32, `data/rating` F32). Metadata: the format name and
+/// version, the configuration as JSON, the rating scale, and how the data was split, so that
+/// `autorec evaluate` reproduces the numbers `autorec train` printed without the training file.
+/// The file opens in numpy (`safetensors.numpy.load_file`) or PyTorch.
+public struct ModelFile: Sendable {
+    /// The format tag in the metadata; files without it are rejected as foreign.
+    public static let format = "tapegrad-autorec"
+    /// The version this code writes and reads.
+    public static let version = "1"
+
+    /// The trained model.
+    public var recommender: Recommender
+    /// The optimizer's state at the end of training, if saved.
+    public var optimizerState: Parameters<Float>?
+    /// Free-form facts about the run (the split seed and test fraction, the data source …).
+    public var info: [String: String]
+
+    /// Wraps a model for saving.
+    public init(recommender: Recommender, optimizerState: Parameters<Float>? = nil, info: [String: String] = [:]) {
+        self.recommender = recommender
+        self.optimizerState = optimizerState
+        self.info = info
+    }
+
+    /// Writes the file atomically (a temporary file renamed over the target), so an interrupted
+    /// save leaves any previous file intact.
+    public func write(to path: String) throws {
+        let r = recommender
+        var metadata = info.mapValues { $0 }
+        metadata["format"] = ModelFile.format
+        metadata["version"] = ModelFile.version
+        metadata["configuration"] = String(decoding: try JSONEncoder().encode(r.model.configuration), as: UTF8.self)
+        metadata["scale_minimum"] = String(r.scale.minimum)
+        metadata["scale_maximum"] = String(r.scale.maximum)
+        var file = SafeTensors(metadata: metadata)
+        try file.add(r.parameters)
+        if let optimizerState { try file.add(optimizerState, prefix: "optimizer/") }
+        let t = r.training
+        try file.add("data/user_ids", t.users.rawIds, shape: [t.userCount])
+        try file.add("data/item_ids", t.items.rawIds, shape: [t.itemCount])
+        try file.add("data/user_index", t.userIndices, shape: [t.count])
+        try file.add("data/item_index", t.itemIndices, shape: [t.count])
+        try file.add("data/rating", t.values, shape: [t.count])
+        try file.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Reads and validates a file written by ``write(to:)``. Errors name the file and the
+    /// problem: not a safetensors file, truncated, another program's file, a parameter whose
+    /// shape does not fit the configuration, indices outside the id maps.
+    public init(contentsOf path: String) throws(CheckpointError) {
+        let file: SafeTensors
+        do {
+            file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw CheckpointError("\(error)")
+        }
+        guard file.metadata["format"] == ModelFile.format else {
+            throw CheckpointError("\(path): not an autorec model file (no \"format\": \"\(ModelFile.format)\" in its metadata)")
+        }
+        guard file.metadata["version"] == ModelFile.version else {
+            throw CheckpointError("\(path): model file version \(file.metadata["version"] ?? "?") is not supported (expected \(ModelFile.version))")
+        }
+        guard let json = file.metadata["configuration"],
+              let configuration = try? JSONDecoder().decode(AutoRecConfiguration.self, from: Data(json.utf8)) else {
+            throw CheckpointError("\(path): the model configuration in the metadata is missing or invalid")
+        }
+        guard let low = file.metadata["scale_minimum"].flatMap(Double.init),
+              let high = file.metadata["scale_maximum"].flatMap(Double.init), low.isFinite, high.isFinite, low <= high else {
+            throw CheckpointError("\(path): the rating scale in the metadata is missing or invalid")
+        }
+        let training: RatingSet
+        do {
+            let userIds: [Int64] = try file.values("data/user_ids")
+            let itemIds: [Int64] = try file.values("data/item_ids")
+            let users: [Int32] = try file.values("data/user_index")
+            let items: [Int32] = try file.values("data/item_index")
+            let ratings: [Float] = try file.values("data/rating")
+            guard users.count == items.count, items.count == ratings.count else {
+                throw CheckpointError("\(path): the training ratings have \(users.count) users, \(items.count) items and \(ratings.count) ratings")
+            }
+            guard users.allSatisfy({ $0 >= 0 && Int($0) < userIds.count }), items.allSatisfy({ $0 >= 0 && Int($0) < itemIds.count }) else {
+                throw CheckpointError("\(path): a training rating refers to a user or item outside the id maps")
+            }
+            guard Set(userIds).count == userIds.count, Set(itemIds).count == itemIds.count else {
+                throw CheckpointError("\(path): the id maps contain duplicates")
+            }
+            guard ratings.allSatisfy({ $0.isFinite }) else {
+                throw CheckpointError("\(path): a training rating is not a finite number")
+            }
+            var pairs = Set<Int64>(minimumCapacity: users.count)
+            for k in users.indices where !pairs.insert(Int64(users[k]) << 32 | Int64(items[k])).inserted {
+                throw CheckpointError("\(path): training rating \(k) repeats a (user, item) pair")
+            }
+            training = RatingSet(users: IdMap(rawIds: userIds), items: IdMap(rawIds: itemIds), userIndices: users,
+                                 itemIndices: items, values: ratings)
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw CheckpointError("\(path): \(error)")
+        }
+        let inputSize = configuration.kind == .item ? training.userCount : training.itemCount
+        do {
+            let model = try AutoRec(configuration: configuration, inputSize: inputSize)
+            let parameters: Parameters<Float> = try file.parameters(for: model.graph, file: path)
+            recommender = try Recommender(model: model, parameters: parameters, training: training,
+                                          scale: RatingScale(minimum: low, maximum: high))
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw CheckpointError("\(path): \(error)")
+        }
+        optimizerState = try file.optionalParameters(prefix: "optimizer/", file: path)
+        info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum"].contains($0.key) }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import TapeGrad
+import TapeGradLayers
+
+/// The optimizers the AutoRec trainer offers.
+public enum OptimizerChoice: String, Sendable, Codable, CaseIterable {
+    /// Full-batch iRprop− (the paper's choice): per-weight step sizes, insensitive to the
+    /// loss scale, no learning rate to tune.
+    case rprop
+    /// Full-batch L-BFGS with a line search (the paper's alternative).
+    case lbfgs
+    /// Mini-batch Adam.
+    case adam
+    /// Mini-batch SGD with momentum.
+    case sgd
+}
+
+/// How ``AutoRecFitter`` trains and selects λ.
+public struct FitOptions: Sendable {
+    /// The optimizer.
+    public var optimizer: OptimizerChoice = .rprop
+    /// The most epochs any training run takes.
+    public var maxEpochs: Int = 300
+    /// Early stopping: epochs without a better validation RMSE before a run stops.
+    public var patience: Int = 25
+    /// The optimizer's learning rate (Rprop: initial step), nil for its default.
+    public var learningRate: Double?
+    /// Instances per mini-batch for Adam and SGD (Rprop and L-BFGS are full batch).
+    public var batchSize: Int = 64
+    /// The λ candidates; one value means fixed λ, nil means the automatic grid
+    /// (``AutoRecFitter/coarseGrid`` then a refinement around the best).
+    public var lambdas: [Double]?
+    /// The share of training ratings held out for validation.
+    public var validationFraction: Double = 0.1
+    /// Seeds the validation split, the initial weights and the batch order.
+    public var seed: UInt64 = 1
+    /// After choosing λ and the epoch count on validation, train again on all training ratings
+    /// for that many epochs (more data; the validation split is part of the training data).
+    public var refit: Bool = true
+
+    /// The defaults: Rprop, λ chosen automatically, refit.
+    public init() {}
+}
+
+/// What the fitter reports while it runs.
+public struct FitProgress: Sendable {
+    /// `"λ search"` or `"final"`.
+    public var phase: String
+    /// The λ of the current run.
+    public var lambda: Double
+    /// The epoch just finished.
+    public var record: EpochRecord
+    /// The most epochs this run can take.
+    public var maxEpochs: Int
+    /// Which run this is (1-based) and how many are planned (runs added by the refinement
+    /// are counted when planned).
+    public var run: Int, runs: Int
+}
+
+/// One λ candidate's outcome on the validation split.
+public struct LambdaTrial: Sendable, Codable {
+    /// The candidate.
+    public var lambda: Double
+    /// Its best validation RMSE.
+    public var validationRMSE: Double
+    /// The epoch where it was reached.
+    public var bestEpoch: Int
+}
+
+/// The outcome of fitting.
+public struct FitResult: Sendable {
+    /// The trained model, ready to predict.
+    public var recommender: Recommender
+    /// The chosen λ.
+    public var lambda: Double
+    /// The epochs the returned model was trained for.
+    public var epochs: Int
+    /// The chosen λ's validation RMSE.
+    public var validationRMSE: Double
+    /// Every λ tried.
+    public var trials: [LambdaTrial]
+    /// The chosen λ's run on the validation split (training loss and validation RMSE per epoch).
+    public var selectionHistory: [EpochRecord]
+    /// The returned model's training history (the refit run, without validation; or the
+    /// selection run when not refitting).
+    public var history: [EpochRecord]
+    /// Wall-clock seconds of the whole fit (search and final training).
+    public var trainSeconds: Double
+    /// The median seconds of one epoch of the final training: one pass over all training
+    /// ratings (forward, backward, optimizer step).
+    public var secondsPerEpoch: Double
+    /// Why the final training stopped.
+    public var stopReason: StopReason
+}
+
+/// Trains AutoRec by the paper's protocol: λ and the stopping epoch are chosen on a validation
+/// split carved out of the training ratings; test ratings are never seen here.
+public struct AutoRecFitter: Sendable {
+    /// The model's hyperparameters (its λ is overridden by the search).
+    public var configuration: AutoRecConfiguration
+    /// How to train.
+    public var options: FitOptions
+
+    /// The first λ grid: decades around the values that suit summed squared error on rating
+    /// data of 10⁴–10⁸ ratings. The best decade is then refined by factors of √10.
+    public static let coarseGrid: [Double] = [1, 10, 100, 1000]
+
+    /// Creates a fitter.
+    public init(configuration: AutoRecConfiguration, options: FitOptions = FitOptions()) {
+        self.configuration = configuration
+        self.options = options
+    }
+
+    /// Fits on the training ratings of `split` (its test part is ignored).
+    public func fit(_ training: RatingSet, scale: RatingScale,
+                    progress: (FitProgress) -> Bool = { _ in true }) throws -> FitResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let holdout = RatingSplit.random(training, testFraction: options.validationFraction, seed: options.seed)
+        let validator = Validator(train: holdout.train, validation: holdout.test, kind: configuration.kind, scale: scale)
+
+        var trials = [LambdaTrial]()
+        var runs = options.lambdas?.count ?? AutoRecFitter.coarseGrid.count
+        var keep: (parameters: Parameters<Float>, history: [EpochRecord], reason: StopReason)?
+        func trial(_ lambda: Double) throws {
+            let (parameters, result) = try run(on: validator.inputs, lambda: lambda, epochs: options.maxEpochs,
+                                               validator: validator, phase: "λ search", runNumber: trials.count + 1,
+                                               runs: runs, progress: progress)
+            trials.append(LambdaTrial(lambda: lambda, validationRMSE: result.bestValidation ?? .infinity,
+                                      bestEpoch: result.selectedEpoch))
+            if trials.min(by: { $0.validationRMSE < $1.validationRMSE })!.lambda == lambda {
+                keep = (parameters, result.history, result.stopReason)
+            }
+        }
+        if let lambdas = options.lambdas {
+            for lambda in lambdas { try trial(lambda) }
+        } else {
+            for lambda in AutoRecFitter.coarseGrid { try trial(lambda) }
+            let best = trials.min { $0.validationRMSE < $1.validationRMSE }!.lambda
+            let refinements = [best / 10.0.squareRoot(), best * 10.0.squareRoot()]
+            runs += refinements.count
+            for lambda in refinements { try trial(lambda) }
+        }
+        let best = trials.min { $0.validationRMSE < $1.validationRMSE }!
+        guard best.validationRMSE.isFinite, var chosen = keep else {
+            throw FitError("training diverged for every λ tried (\(trials.map(\.lambda))); try another optimizer or learning rate")
+        }
+
+        let selectionHistory = chosen.history
+        var history = chosen.history
+        var epochs = best.bestEpoch
+        var secondsPerEpoch = median(history.prefix(max(epochs, 1)).map(\.seconds))
+        let fullInputs = InstanceMatrix(training, kind: configuration.kind)
+        if options.refit {
+            let (parameters, result) = try run(on: fullInputs, lambda: best.lambda, epochs: max(best.bestEpoch, 1),
+                                               validator: nil, phase: "final", runNumber: runs + 1, runs: runs + 1,
+                                               progress: progress)
+            chosen = (parameters, result.history, result.stopReason)
+            history = result.history
+            epochs = result.selectedEpoch
+            secondsPerEpoch = median(history.map(\.seconds))
+        }
+        var configuration = self.configuration
+        configuration.lambda = best.lambda
+        let model = try AutoRec(configuration: configuration, inputSize: fullInputs.matrix.columns)
+        let recommender = try Recommender(model: model, parameters: chosen.parameters, training: training, scale: scale)
+        return FitResult(recommender: recommender, lambda: best.lambda, epochs: epochs, validationRMSE: best.validationRMSE,
+                         trials: trials, selectionHistory: selectionHistory, history: history,
+                         trainSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                         secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason)
+    }
+
+    /// One training run from fresh weights.
+    private func run(on inputs: InstanceMatrix, lambda: Double, epochs: Int, validator: Validator?, phase: String,
+                     runNumber: Int, runs: Int, progress: (FitProgress) -> Bool) throws -> (Parameters<Float>, TrainingResult) {
+        var configuration = self.configuration
+        configuration.lambda = lambda
+        let model = try AutoRec(configuration: configuration, inputSize: inputs.matrix.columns)
+        var parameters: Parameters<Float> = model.graph.initialParameters(seed: options.seed)
+        let trainingConfiguration = TrainingConfiguration(epochs: epochs, patience: validator == nil ? nil : options.patience,
+                                                          restoreBest: validator != nil)
+        let matrix = inputs.matrix
+        let rate = options.learningRate.map { Float($0) }
+        let callback: (EpochRecord) -> Bool = { record in
+            progress(FitProgress(phase: phase, lambda: lambda, record: record, maxEpochs: epochs, run: runNumber, runs: runs))
+        }
+        let validate: ((Parameters<Float>) -> Double)? = validator.map { v in { v.rmse(model: model, parameters: $0) } }
+        let fullBatch: (Int) -> [SparseMatrix<Float>] = { _ in [matrix] }
+        let miniBatches: (Int) -> [SparseMatrix<Float>] = { [seed = options.seed, size = options.batchSize] epoch in
+            shuffledBatches(count: matrix.rows, size: size, seed: seed, epoch: epoch).map { matrix.selectingRows($0) }
+        }
+        let objective: (SparseMatrix<Float>, Parameters<Float>) -> (loss: Float, gradient: Parameters<Float>) = { batch, p in
+            // λ is shared out over the batches so an epoch's total is the full objective.
+            model.objective(batch, parameters: p, lambda: lambda * Double(batch.rows) / Double(max(matrix.rows, 1)))
+        }
+        let result: TrainingResult
+        switch options.optimizer {
+        case .rprop:
+            var o = Rprop<Float>(learningRate: rate ?? 0.01)
+            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
+                           objective: objective, validate: validate, callback: callback)
+        case .lbfgs:
+            var o = LBFGS<Float>()
+            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
+                           objective: objective, validate: validate, callback: callback)
+        case .adam:
+            var o = Adam<Float>(learningRate: rate ?? 1e-3)
+            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
+                           objective: objective, validate: validate, callback: callback)
+        case .sgd:
+            var o = SGD<Float>(learningRate: rate ?? 1e-4, momentum: 0.9)
+            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
+                           objective: objective, validate: validate, callback: callback)
+        }
+        return (parameters, result)
+    }
+}
+
+/// A fitting failure that is not a bug: divergence, unusable data.
+public struct FitError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public var description: String
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Validation RMSE of parameters on a fixed validation split, with the query pattern built once.
+struct Validator {
+    let inputs: InstanceMatrix
+    let queries: QueryPattern
+    let warm: [Int]
+    let targets: [Float]
+    let scale: RatingScale
+
+    init(train: RatingSet, validation: RatingSet, kind: AutoRecKind, scale: RatingScale) {
+        inputs = InstanceMatrix(train, kind: kind)
+        let perUser = train.ratingsPerUser(), perItem = train.ratingsPerItem()
+        warm = (0..<validation.count).filter {
+            perUser[Int(validation.userIndices[$0])] > 0 && perItem[Int(validation.itemIndices[$0])] > 0
+        }
+        let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { validation.userIndices[$0] },
+                                                            items: warm.map { validation.itemIndices[$0] }, kind: kind)
+        queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
+        targets = validation.values
+        self.scale = scale
+    }
+
+    func rmse(model: AutoRec, parameters: Parameters<Float>) -> Double {
+        var predictions = [Float](repeating: Float(scale.midpoint), count: targets.count)
+        let values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: parameters)
+        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
+        for (p, v) in values.enumerated() { predictions[warm[queries.order[p]]] = min(max(v, low), high) }
+        return RatingMetrics(predictions: predictions, targets: targets).rmse
+    }
+}
+
+/// The median of a list (NaN when empty).
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

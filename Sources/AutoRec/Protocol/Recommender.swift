@@ -1,0 +1,145 @@
+import TapeGrad
+import TapeGradLayers
+
+/// A trained AutoRec with everything prediction needs: the model, its parameters, the id maps,
+/// the training ratings (which form the model's input rows) and the rating scale.
+///
+/// Predictions follow the paper's protocol: the input is always the TRAINING row of the
+/// instance (test ratings never reach the model), outputs are clipped to the training rating
+/// range, and a user or item without any training rating gets the default rating (the middle
+/// of the scale: 3 on 1–5).
+public struct Recommender: Sendable {
+    /// The model.
+    public let model: AutoRec
+    /// The trained parameters.
+    public let parameters: Parameters<Float>
+    /// The training ratings, with the user and item id maps.
+    public let training: RatingSet
+    /// The input rows built from `training`.
+    public let inputs: InstanceMatrix
+    /// The clipping range.
+    public let scale: RatingScale
+    /// Each user's training items (CSR by user), to exclude them from recommendations.
+    private let userItems: CSRArrays
+
+    /// Wraps a trained model. `parameters` must fit `model.graph` (checked).
+    public init(model: AutoRec, parameters: Parameters<Float>, training: RatingSet, scale: RatingScale) throws(GraphError) {
+        try model.graph.validate(parameters)
+        let inputSize = model.configuration.kind == .item ? training.userCount : training.itemCount
+        guard inputSize == model.inputSize else {
+            throw GraphError("the model takes \(model.inputSize) inputs but the ratings have \(inputSize) \(model.configuration.kind == .item ? "users" : "items")")
+        }
+        self.model = model
+        self.parameters = parameters
+        self.training = training
+        self.inputs = InstanceMatrix(training, kind: model.configuration.kind)
+        self.scale = scale
+        self.userItems = training.compressedRows(by: .user)
+    }
+
+    /// The default rating for cold users and items.
+    public var defaultRating: Float { Float(scale.midpoint) }
+
+    /// Predicted ratings for user–item index pairs (indices into `training`'s id maps),
+    /// clipped, with the default for cold users and items. Cost O(pairs · hidden) plus one
+    /// encoder pass over the instances that are queried.
+    public func predict(users: [Int32], items: [Int32]) -> [Float] {
+        precondition(users.count == items.count, "Recommender.predict: \(users.count) users for \(items.count) items")
+        let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
+        var result = [Float](repeating: defaultRating, count: users.count)
+        let warm = (0..<users.count).filter { k in
+            let (u, i) = (Int(users[k]), Int(items[k]))
+            return u >= 0 && i >= 0 && u < perUser.count && i < perItem.count && perUser[u] > 0 && perItem[i] > 0
+        }
+        guard !warm.isEmpty else { return result }
+        let kind = model.configuration.kind
+        let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { users[$0] }, items: warm.map { items[$0] }, kind: kind)
+        let queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
+        let values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: parameters)
+        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
+        for (p, v) in values.enumerated() {
+            result[warm[queries.order[p]]] = min(max(v, low), high)
+        }
+        return result
+    }
+
+    /// RMSE and MAE on held-out ratings whose ids are in `training`'s maps.
+    public func evaluate(_ test: RatingSet) -> RatingMetrics {
+        let predictions = predict(users: test.userIndices, items: test.itemIndices)
+        let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
+        let cold = (0..<test.count).filter { k in
+            perUser[Int(test.userIndices[k])] == 0 || perItem[Int(test.itemIndices[k])] == 0
+        }.count
+        return RatingMetrics(predictions: predictions, targets: test.values, coldCount: cold)
+    }
+
+    /// The predicted ratings of every item for a block of users, as a dense block
+    /// users × items — one block at a time, so memory is O(block · items), never users × items.
+    func scoreBlock(users: [Int]) -> [[Float]] {
+        let itemCount = training.itemCount
+        var us = [Int32](), its = [Int32]()
+        us.reserveCapacity(users.count * itemCount)
+        its.reserveCapacity(users.count * itemCount)
+        for u in users {
+            for i in 0..<itemCount { us.append(Int32(u)); its.append(Int32(i)) }
+        }
+        let flat = predict(users: us, items: its)
+        return users.indices.map { Array(flat[$0 * itemCount..<($0 + 1) * itemCount]) }
+    }
+
+    /// The `count` best items the user has not rated in training, best first, with predicted
+    /// ratings; ties broken by item index.
+    public func recommend(user: Int, count: Int = 10) -> [(item: Int, rating: Float)] {
+        let scores = scoreBlock(users: [user])[0]
+        let seen = itemsRated(byUser: user)
+        return topItems(scores, excluding: seen, count: count)
+    }
+
+    /// Precision, recall and NDCG at `cutoff` over users with a relevant held-out item (rating
+    /// ≥ `threshold`), ranking the items each has not rated in training. `maxUsers` bounds the
+    /// cost on large data (users are then sampled with `seed`, documented in the output).
+    public func rankingMetrics(_ test: RatingSet, cutoff: Int = 10, threshold: Float = 4,
+                               maxUsers: Int? = nil, seed: UInt64 = 1) -> RankingMetrics {
+        var relevant = [Int: Set<Int>]()
+        for k in 0..<test.count where test.values[k] >= threshold {
+            relevant[Int(test.userIndices[k]), default: []].insert(Int(test.itemIndices[k]))
+        }
+        var users = relevant.keys.sorted()
+        if let maxUsers, users.count > maxUsers {
+            var g = SplitMix64(seed: seed)
+            g.shuffle(&users)
+            users = users.prefix(maxUsers).sorted()
+        }
+        var metrics = RankingMetrics(cutoff: cutoff)
+        let block = max(1, 2_000_000 / max(training.itemCount, 1))
+        for start in stride(from: 0, to: users.count, by: block) {
+            let chunk = Array(users[start..<min(start + block, users.count)])
+            let scores = scoreBlock(users: chunk)
+            for (j, u) in chunk.enumerated() {
+                let seen = itemsRated(byUser: u)
+                let ranked = topItems(scores[j], excluding: seen, count: cutoff).map(\.item)
+                metrics.add(ranked: ranked, relevant: relevant[u]!)
+            }
+        }
+        return metrics
+    }
+
+    /// The items a user rated in training.
+    func itemsRated(byUser user: Int) -> Set<Int> {
+        Set(userItems.columnIndices[userItems.rowPointers[user]..<userItems.rowPointers[user + 1]].map(Int.init))
+    }
+
+    private func topItems(_ scores: [Float], excluding seen: Set<Int>, count: Int) -> [(item: Int, rating: Float)] {
+        var best = [(item: Int, rating: Float)]()
+        for (i, s) in scores.enumerated() where !seen.contains(i) {
+            if best.count < count || s > best[best.count - 1].rating {
+                let position = best.firstIndex { s > $0.rating } ?? best.count
+                best.insert((i, s), at: position)
+                if best.count > count { best.removeLast() }
+            }
+        }
+        return best
+    }
+}
+
+

@@ -1,0 +1,334 @@
+import Foundation
+import TapeGrad
+import TapeGradLayers
+import AutoRec
+
+/// The `autorec` program: train, evaluate and recommend with AutoRec.
+///
+/// Exit status: 0 on success, 1 for a data error (unreadable or malformed file, corrupt model
+/// file, divergence), 2 for a usage error (unknown flag, bad value). Errors are one line on
+/// standard error naming the problem (and the file and line for data errors).
+public enum AutoRecCommand {
+    /// Runs the program with `arguments` (without the program name) and returns the exit status.
+    public static func run(_ arguments: [String], console: Console = .standard) -> Int32 {
+        let command = arguments.first.flatMap { ["train", "evaluate", "recommend", "help"].contains($0) ? $0 : nil } ?? "train"
+        let rest = command == "train" && arguments.first != "train" ? arguments : Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "evaluate": try evaluate(rest, console: console)
+            case "recommend": try recommend(rest, console: console)
+            case "help": console.out(mainHelp)
+            default: try train(rest, console: console)
+            }
+            return 0
+        } catch let error as UsageError {
+            console.err("autorec: \(error)\nTry 'autorec \(command == "help" ? "" : command + " ")--help'.\n")
+            return 2
+        } catch let error as SyntheticShapeError {
+            console.err("autorec: --synthetic: \(error)\n")
+            return 2
+        } catch {
+            console.err("autorec: error: \(error)\n")
+            return 1
+        }
+    }
+
+    // MARK: - train
+
+    static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
+                                           "epochs", "patience", "learning-rate", "seed", "threads", "repeat", "test-fraction",
+                                           "save", "metrics-json", "plot", "titles"]
+    static let trainSwitches: Set<String> = ["quiet", "help", "no-refit"]
+
+    /// The built-in data set when no data flag is given: the size of MovieLens 100K.
+    public static let defaultSynthetic = "943x1682x100000"
+
+    static func train(_ arguments: [String], console: Console) throws {
+        let args = try Arguments(arguments, valued: trainValued, switches: trainSwitches)
+        if args.has("help") { console.out(trainHelp); return }
+        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+
+        // Settings.
+        var configuration = AutoRecConfiguration()
+        configuration.kind = try args.choice("model", AutoRecKind.self) ?? .item
+        if let hidden = args.string("hidden") {
+            let sizes = hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 100_000 }) else {
+                throw UsageError("--hidden: '\(hidden)' is not a size or a comma-separated list of sizes (e.g. 500 or 500,250,500)")
+            }
+            configuration.hidden = sizes.map { $0! }
+        }
+        var options = FitOptions()
+        options.optimizer = try args.choice("optimizer", OptimizerChoice.self) ?? .rprop
+        if let e = try args.int("epochs", range: 1...100_000) { options.maxEpochs = e }
+        if let p = try args.int("patience", range: 1...100_000) { options.patience = p }
+        options.learningRate = try args.double("learning-rate", range: 1e-12...1e6)
+        if args.has("no-refit") { options.refit = false }
+        let seed = UInt64(try args.int("seed", range: 0...Int.max) ?? 1)
+        options.seed = seed
+        switch args.string("lambda") {
+        case nil, "auto": options.lambdas = nil
+        case let text?:
+            guard let l = Double(text), l.isFinite, l >= 0 else { throw UsageError("--lambda: '\(text)' is not 'auto' or a number ≥ 0") }
+            options.lambdas = [l]
+        }
+        let repeats = try args.int("repeat", range: 1...1000) ?? 1
+        let testFraction = try args.double("test-fraction", range: 0.001...0.9) ?? 0.1
+        let threads = try args.int("threads", range: 1...1024) ?? Parallelism.defaultThreads
+        let quiet = args.has("quiet")
+
+        // Data.
+        let sources = ["ratings", "train", "synthetic"].filter { args.string($0) != nil }
+        guard sources.count <= 1 else { throw UsageError("give only one of --ratings, --train/--test and --synthetic") }
+        if (args.string("train") == nil) != (args.string("test") == nil) { throw UsageError("--train and --test go together") }
+        if args.string("train") != nil, repeats > 1 { throw UsageError("--repeat needs a random split (--ratings or --synthetic), not --train/--test") }
+        if args.string("train") != nil, args.string("test-fraction") != nil { throw UsageError("--test-fraction applies to --ratings and --synthetic only") }
+        let titles = try args.string("titles").map { try MovieTitles.read($0) }
+
+        var info: [String: String] = [:]
+        let splits: (Int) throws -> RatingSplit
+        let dataDescription: String
+        if let trainPath = args.string("train"), let testPath = args.string("test") {
+            let split = try RatingSplit.files(train: trainPath, test: testPath)
+            splits = { _ in split }
+            dataDescription = "\(trainPath) / \(testPath)"
+            info = ["split": "files", "train_file": trainPath, "test_file": testPath]
+        } else {
+            let all: RatingSet
+            if let path = args.string("ratings") {
+                all = try RatingsFile.read(path)
+                dataDescription = path
+                info = ["split": "random", "ratings_file": path]
+            } else {
+                let shape = try SyntheticShape(parsing: args.string("synthetic") ?? defaultSynthetic)
+                if !quiet { console.err("generating synthetic ratings \(shape) (seed \(seed))…\n") }
+                all = SyntheticRatings.generate(shape, seed: seed)
+                dataDescription = "synthetic \(shape) (seed \(seed))"
+                info = ["split": "random", "synthetic": shape.description, "synthetic_seed": String(seed)]
+            }
+            info["test_fraction"] = String(testFraction)
+            splits = { run in RatingSplit.random(all, testFraction: testFraction, seed: seed &+ UInt64(run)) }
+            info["split_seed"] = String(seed)
+        }
+
+        // Runs.
+        var reports = [RunReport]()
+        var firstFit: FitResult?
+        try Parallelism.$threads.withValue(threads) {
+            for run in 0..<repeats {
+                let split = try splits(run)
+                guard split.train.count > 0 else { throw FitError("\(dataDescription): no training ratings") }
+                var runOptions = options
+                runOptions.seed = seed &+ UInt64(run)
+                let progress = ProgressPrinter(console: console, quiet: quiet, prefix: repeats > 1 ? "split \(run + 1)/\(repeats) " : "")
+                let fit = try AutoRecFitter(configuration: configuration, options: runOptions)
+                    .fit(split.train, scale: split.scale, progress: progress.report)
+                progress.finish()
+                if fit.stopReason == .diverged {
+                    throw FitError("training diverged (the loss became NaN or infinite) at epoch \(fit.history.count) with λ = \(fit.lambda)")
+                }
+                let metrics = fit.recommender.evaluate(split.test)
+                let ranking = fit.recommender.rankingMetrics(split.test, maxUsers: 2000, seed: seed)
+                reports.append(RunReport(fit: fit, metrics: metrics, ranking: ranking, split: split))
+                if firstFit == nil { firstFit = fit }
+                if repeats > 1 && !quiet {
+                    console.err(String(format: "split %d/%d: test RMSE %.4f (λ %@, %d epochs)\n", run + 1, repeats, metrics.rmse,
+                                       formatLambda(fit.lambda), fit.epochs))
+                }
+            }
+        }
+        let first = reports[0]
+
+        // Report.
+        console.out(summary(reports, configuration: configuration, options: options, data: dataDescription))
+
+        if let path = args.string("metrics-json") {
+            try writeJSON(metricsJSON(reports), to: path)
+        }
+        if let path = args.string("plot") {
+            try writeText(plot(first.fit), to: path)
+        }
+        if let path = args.string("save") {
+            try ModelFile(recommender: first.fit.recommender, info: info).write(to: path)
+            if !quiet { console.err("saved model to \(path)\n") }
+        }
+        if let titles, !quiet {
+            let r = first.fit.recommender
+            if r.training.userCount > 0 {
+                let user = 0
+                let recs = r.recommend(user: user, count: 5)
+                console.out("top 5 for user \(r.training.users.rawId(at: user)): " +
+                            recs.map { titles[r.training.items.rawId(at: $0.item)] ?? String(r.training.items.rawId(at: $0.item)) }.joined(separator: "; ") + "\n")
+            }
+        }
+    }
+
+    struct RunReport {
+        var fit: FitResult
+        var metrics: RatingMetrics
+        var ranking: RankingMetrics
+        var split: RatingSplit
+    }
+
+    static func summary(_ reports: [RunReport], configuration: AutoRecConfiguration, options: FitOptions, data: String) -> String {
+        let r = reports[0]
+        let name = configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
+        var lines = [
+            "\(name): hidden \(configuration.hidden.map(String.init).joined(separator: ",")), \(configuration.hiddenActivation.rawValue)/\(configuration.outputActivation.rawValue), \(options.optimizer.rawValue)",
+            "data: \(data): \(r.split.train.count) training ratings (\(r.split.train.userCount) users × \(r.split.train.itemCount) items), \(r.split.test.count) test ratings",
+        ]
+        if reports.count == 1 {
+            let trials = r.fit.trials.map { "\(formatLambda($0.lambda)) → \(String(format: "%.4f", $0.validationRMSE))" }.joined(separator: ", ")
+            lines += [
+                "lambda: \(formatLambda(r.fit.lambda)) (validation RMSE \(String(format: "%.4f", r.fit.validationRMSE)); tried \(trials))",
+                "epochs: \(r.fit.epochs)\(options.refit ? " (then refit on all training ratings)" : "")",
+                String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d cold → default %@)", r.metrics.rmse, r.metrics.mae,
+                       r.metrics.count, r.metrics.coldCount, formatLambda(r.fit.recommender.scale.midpoint)),
+                String(format: "P@10: %.4f   R@10: %.4f   NDCG@10: %.4f   (%d users, relevant = rating ≥ 4)",
+                       r.ranking.precision, r.ranking.recall, r.ranking.ndcg, r.ranking.users),
+                String(format: "time: %.1f s training, %.4f s per epoch", r.fit.trainSeconds, r.fit.secondsPerEpoch),
+            ]
+        } else {
+            let (mean, ci) = meanAndConfidence95(reports.map(\.metrics.rmse))
+            let (maeMean, maeCI) = meanAndConfidence95(reports.map(\.metrics.mae))
+            lines += [
+                String(format: "test RMSE: %.4f ± %.4f (95%% CI over %d splits)   MAE: %.4f ± %.4f", mean, ci, reports.count, maeMean, maeCI),
+                "per split: " + reports.map { String(format: "%.4f (λ %@)", $0.metrics.rmse, formatLambda($0.fit.lambda)) }.joined(separator: ", "),
+                String(format: "time: %.1f s training in all", reports.reduce(0) { $0 + $1.fit.trainSeconds }),
+            ]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func formatLambda(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(format: "%.4g", x)
+    }
+
+    static func metricsJSON(_ reports: [RunReport]) -> [String: Any] {
+        func runJSON(_ r: RunReport) -> [String: Any] {
+            var json: [String: Any] = [
+                "test_rmse": r.metrics.rmse, "test_mae": r.metrics.mae, "validation_rmse": r.fit.validationRMSE,
+                "lambda": r.fit.lambda, "epochs": r.fit.epochs, "seconds_per_epoch": r.fit.secondsPerEpoch,
+                "train_seconds": r.fit.trainSeconds, "stop_reason": r.fit.stopReason.rawValue,
+                "ratings": ["train": r.split.train.count - Int((Double(r.split.train.count) * 0.1).rounded()),
+                            "validation": Int((Double(r.split.train.count) * 0.1).rounded()), "test": r.split.test.count],
+                "cold_test_ratings": r.metrics.coldCount,
+                "precision_at_10": r.ranking.precision, "recall_at_10": r.ranking.recall, "ndcg_at_10": r.ranking.ndcg,
+                "ranking_users": r.ranking.users,
+                "lambda_trials": r.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] },
+            ]
+            json["history"] = r.fit.selectionHistory.map { h -> [String: Any] in
+                ["epoch": h.epoch, "train_loss": h.trainLoss, "validation_rmse": h.validation.map { $0 as Any } ?? NSNull(), "seconds": h.seconds]
+            }
+            json["final_history"] = r.fit.history.map { h -> [String: Any] in
+                ["epoch": h.epoch, "train_loss": h.trainLoss, "seconds": h.seconds]
+            }
+            return json
+        }
+        var json = runJSON(reports[0])
+        if reports.count > 1 {
+            let (mean, ci) = meanAndConfidence95(reports.map(\.metrics.rmse))
+            json["runs"] = reports.map(runJSON)
+            json["test_rmse_mean"] = mean
+            json["test_rmse_ci95"] = ci
+        }
+        return json
+    }
+
+    static func plot(_ fit: FitResult) -> String {
+        let h = fit.selectionHistory
+        var chart = LineChart(title: "AutoRec training (λ = \(formatLambda(fit.lambda)))", xLabel: "epoch",
+                              yLabel: "training loss", rightYLabel: "validation RMSE", series: [])
+        chart.series.append(LineChart.Series(name: "training loss", points: h.map { (Double($0.epoch), $0.trainLoss) }))
+        chart.series.append(LineChart.Series(name: "validation RMSE", points: h.compactMap { r in r.validation.map { (Double(r.epoch), $0) } },
+                                             axis: .right))
+        return chart.svg()
+    }
+
+    // MARK: - evaluate
+
+    static func evaluate(_ arguments: [String], console: Console) throws {
+        let args = try Arguments(arguments, valued: ["load", "test", "ratings", "synthetic", "test-fraction", "seed", "threads", "metrics-json"],
+                                 switches: ["help"])
+        if args.has("help") { console.out(evaluateHelp); return }
+        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard let path = args.string("load") else { throw UsageError("evaluate needs --load FILE") }
+        let sources = ["test", "ratings", "synthetic"].filter { args.string($0) != nil }
+        guard sources.count == 1 else { throw UsageError("evaluate needs exactly one of --test, --ratings and --synthetic") }
+        let threads = try args.int("threads", range: 1...1024) ?? Parallelism.defaultThreads
+        let file = try ModelFile(contentsOf: path)
+        let r = file.recommender
+        let test: RatingSet
+        if let testPath = args.string("test") {
+            test = try RatingsFile.read(testPath)
+        } else {
+            let fraction = try args.double("test-fraction", range: 0.001...0.9) ?? file.info["test_fraction"].flatMap(Double.init) ?? 0.1
+            let seed = UInt64(try args.int("seed", range: 0...Int.max) ?? file.info["split_seed"].flatMap(Int.init) ?? 1)
+            let all: RatingSet
+            if let ratings = args.string("ratings") {
+                all = try RatingsFile.read(ratings)
+            } else {
+                let shape = try SyntheticShape(parsing: args.string("synthetic")!)
+                all = SyntheticRatings.generate(shape, seed: UInt64(file.info["synthetic_seed"].flatMap(Int.init) ?? Int(seed)))
+            }
+            test = RatingSplit.random(all, testFraction: fraction, seed: seed).test
+        }
+        // Map the test file's ids onto the model's; unknown ids are cold (-1).
+        let users = test.userIndices.map { r.training.users.index(of: test.users.rawId(at: Int($0))).map(Int32.init) ?? -1 }
+        let items = test.itemIndices.map { r.training.items.index(of: test.items.rawId(at: Int($0))).map(Int32.init) ?? -1 }
+        let predictions = Parallelism.$threads.withValue(threads) { r.predict(users: users, items: items) }
+        let unknown = zip(users, items).filter { $0 < 0 || $1 < 0 }.count
+        let metrics = RatingMetrics(predictions: predictions, targets: test.values, coldCount: unknown)
+        console.out(String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d with an unknown user or item → default)\n",
+                           metrics.rmse, metrics.mae, metrics.count, unknown))
+        if let out = args.string("metrics-json") {
+            try writeJSON(["test_rmse": metrics.rmse, "test_mae": metrics.mae, "ratings": ["test": metrics.count],
+                           "unknown_test_ratings": unknown], to: out)
+        }
+    }
+
+    // MARK: - recommend
+
+    static func recommend(_ arguments: [String], console: Console) throws {
+        let args = try Arguments(arguments, valued: ["load", "user", "top", "titles", "threads"], switches: ["help"])
+        if args.has("help") { console.out(recommendHelp); return }
+        guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
+        guard let path = args.string("load") else { throw UsageError("recommend needs --load FILE") }
+        guard let userText = args.string("user") else { throw UsageError("recommend needs --user ID") }
+        guard let userId = Int64(userText) else { throw UsageError("--user: '\(userText)' is not an integer id") }
+        let top = try args.int("top", range: 1...100_000) ?? 10
+        let threads = try args.int("threads", range: 1...1024) ?? Parallelism.defaultThreads
+        let file = try ModelFile(contentsOf: path)
+        let titles = try args.string("titles").map { try MovieTitles.read($0) }
+        let r = file.recommender
+        guard let user = r.training.users.index(of: userId) else {
+            throw FitError("user \(userId) is not in the model's training data (\(r.training.userCount) users)")
+        }
+        let recs = Parallelism.$threads.withValue(threads) { r.recommend(user: user, count: top) }
+        console.out("top \(recs.count) unseen items for user \(userId):\n")
+        for (rank, rec) in recs.enumerated() {
+            let id = r.training.items.rawId(at: rec.item)
+            let title = titles?[id].map { "  \($0)" } ?? ""
+            console.out(String(format: "%3d. item %-8lld %.2f", rank + 1, id, rec.rating) + title + "\n")
+        }
+    }
+
+    // MARK: - files
+
+    static func writeJSON(_ object: [String: Any], to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try writeData(data + Data("\n".utf8), to: path)
+    }
+
+    static func writeText(_ text: String, to path: String) throws {
+        try writeData(Data(text.utf8), to: path)
+    }
+
+    static func writeData(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw FitError("cannot write \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+}

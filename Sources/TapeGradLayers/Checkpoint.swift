@@ -1,0 +1,59 @@
+import Foundation
+import TapeGrad
+
+/// A checkpoint that cannot be used: unreadable, corrupt, or made for another model.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, naming the file and, where relevant, the tensor and both shapes.
+    public var description: String
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
+}
+
+extension SafeTensors {
+    /// Stores parameters as tensors named `prefix + name`, in the scalar type's dtype.
+    public mutating func add<Scalar: TensorScalar & SafeTensorsElement>(_ parameters: Parameters<Scalar>, prefix: String = "") throws(SafeTensorsError) {
+        for (name, tensor) in zip(parameters.names, parameters.tensors) {
+            try add(prefix + name, tensor.scalars, shape: tensor.shape)
+        }
+    }
+
+    /// Reads the parameters a graph declares (named `prefix + name`), checking each one's
+    /// presence, dtype and shape; the error names the parameter and both shapes.
+    public func parameters<Scalar: TensorScalar & SafeTensorsElement>(for graph: Graph, prefix: String = "",
+                                                                      file: String) throws(CheckpointError) -> Parameters<Scalar> {
+        var result = Parameters<Scalar>()
+        for spec in graph.allParameterSpecs {
+            let name = prefix + spec.name
+            guard let entry = entry(named: name) else {
+                throw CheckpointError("\(file): parameter '\(spec.name)' is missing")
+            }
+            guard entry.shape == spec.shape else {
+                throw CheckpointError("\(file): parameter '\(spec.name)' has shape \(entry.shape) but the model needs \(spec.shape)")
+            }
+            do {
+                let values: [Scalar] = try self.values(name)
+                result.append(spec.name, Tensor(shape: spec.shape, scalars: values), regularized: spec.regularized)
+            } catch {
+                throw CheckpointError("\(file): parameter '\(spec.name)': \(error)")
+            }
+        }
+        return result
+    }
+
+    /// Reads tensors named `prefix + name` for each name of `like` (an optimizer state shaped
+    /// like the current one), or nil when the checkpoint holds none with that prefix.
+    public func optionalParameters<Scalar: TensorScalar & SafeTensorsElement>(prefix: String, file: String) throws(CheckpointError) -> Parameters<Scalar>? {
+        let names = self.names.filter { $0.hasPrefix(prefix) }
+        guard !names.isEmpty else { return nil }
+        var result = Parameters<Scalar>()
+        for name in names {
+            do {
+                let values: [Scalar] = try self.values(name)
+                result.append(String(name.dropFirst(prefix.count)), Tensor(shape: try shape(of: name), scalars: values))
+            } catch {
+                throw CheckpointError("\(file): tensor '\(name)': \(error)")
+            }
+        }
+        return result
+    }
+}
