@@ -1,1 +1,70 @@
-print("todo")
+// tapegrad-bench: performance benchmarks for TapeGrad and AutoRec.
+//
+// Each subcommand lives in its own file as a function `run<Name>Benchmark(_ arguments:)`:
+//   autorec  AutoRecBenchmark.swift  (I-/U-AutoRec full-batch training epochs)
+//   ops      OpsBenchmark.swift      (tape overhead on tiny tensors)
+//   matmul   (reserved: the dense GEMM benchmark; add MatmulBenchmark.swift and one line in
+//            `subcommands` below)
+// Shared helpers: Arguments.swift (hand-written flag parsing), Report.swift (timing, peak RSS,
+// JSON/text output).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// name → (one-line summary, runner). Add new benchmarks here.
+let subcommands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("autorec", "seconds per full-batch I-AutoRec/U-AutoRec training epoch (k = 500, Rprop)", runAutoRecBenchmark),
+    ("ops", "tape overhead: microseconds per tiny op (forward + backward)", runOpsBenchmark),
+]
+
+let usage = """
+    usage: tapegrad-bench <subcommand> [options]
+
+    subcommands:
+    \(subcommands.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+
+      autorec --shape ml-100k|ml-1m|ml-10m|netflix|UxIxR [--model item|user] [--epochs N]
+              [--threads N] [--seed N] [--json] [--compare]
+          Synthetic ratings of that shape, k = 500 Float, Rprop, full-batch epochs through
+          AutoRec.objective + Rprop.update. Prints the median seconds per epoch and peak RSS.
+          --compare also runs reference/autorec_torch.py (PyTorch, dense) when torch imports.
+      ops [--iterations N] [--json]
+          Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
+
+      --help, -h   this text
+    """
+
+@MainActor
+func main() -> Int32 {
+    var args = Array(CommandLine.arguments.dropFirst())
+    guard let first = args.first else {
+        printError("tapegrad-bench: missing subcommand (autorec, ops); see --help")
+        return 2
+    }
+    if first == "--help" || first == "-h" || first == "help" {
+        print(usage)
+        return 0
+    }
+    args.removeFirst()
+    guard let command = subcommands.first(where: { $0.name == first }) else {
+        printError("tapegrad-bench: unknown subcommand '\(first)'; see --help")
+        return 2
+    }
+    if args.contains("--help") || args.contains("-h") {
+        print(usage)
+        return 0
+    }
+    do {
+        try command.run(args)
+        return 0
+    } catch let error as UsageError {
+        printError("tapegrad-bench \(first): \(error.message)")
+        return 2
+    } catch {
+        printError("tapegrad-bench \(first): \(error)")
+        return 1
+    }
+}
+
+exit(main())

@@ -36,7 +36,7 @@ public enum AutoRecCommand {
     // MARK: - train
 
     static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
-                                           "epochs", "patience", "learning-rate", "seed", "threads", "repeat", "test-fraction",
+                                           "epochs", "patience", "learning-rate", "ensemble", "seed", "threads", "repeat", "test-fraction",
                                            "save", "metrics-json", "plot", "titles"]
     static let trainSwitches: Set<String> = ["quiet", "help", "no-refit"]
 
@@ -62,6 +62,7 @@ public enum AutoRecCommand {
         options.optimizer = try args.choice("optimizer", OptimizerChoice.self) ?? .rprop
         if let e = try args.int("epochs", range: 1...100_000) { options.maxEpochs = e }
         if let p = try args.int("patience", range: 1...100_000) { options.patience = p }
+        if let e = try args.int("ensemble", range: 1...100) { options.ensembleSize = e }
         options.learningRate = try args.double("learning-rate", range: 1e-12...1e6)
         if args.has("no-refit") { options.refit = false }
         let seed = UInt64(try args.int("seed", range: 0...Int.max) ?? 1)

@@ -209,33 +209,45 @@ func leastSquaresConvergence() {
     #expect(solve(SGD(learningRate: 0.02, momentum: 0.9, nesterov: true), steps: 600) < 1e-8)
     #expect(solve(Adam(learningRate: 0.1), steps: 2000) < 1e-6)
     #expect(solve(AdamW(learningRate: 0.1, weightDecay: 0), steps: 2000) < 1e-6)
-    #expect(solve(RMSProp(learningRate: 0.01), steps: 2000) {
-        $0.apply(.exponential(gamma: 0.99), base: 0.01, epoch: $1)
-    } < 1e-6)
-    #expect(solve(RMSProp(learningRate: 0.01, momentum: 0.5), steps: 2000) {
-        $0.apply(.exponential(gamma: 0.99), base: 0.01, epoch: $1)
-    } < 1e-6)
-    #expect(solve(Rprop(), steps: 300) < 1e-6)
-    #expect(solve(LBFGS(), steps: 20) < 1e-9)
+    #expect(solve(RMSProp(learningRate: 0.05), steps: 2000) {
+        $0.apply(.exponential(gamma: 0.995), base: 0.05, epoch: $1)
+    } < 1e-9)
+    #expect(solve(RMSProp(learningRate: 0.05, momentum: 0.5), steps: 2000) {
+        $0.apply(.exponential(gamma: 0.995), base: 0.05, epoch: $1)
+    } < 1e-9)
+    // iRprop− stops improving once its step sizes reach Δmin = 10⁻⁶: 1.5139640694439294e-06
+    // after 300 steps, in the numpy replica too.
+    #expect(solve(Rprop(), steps: 300) < 2e-6)
+    #expect(solve(Rprop(minimumStepSize: 1e-12), steps: 300) < 1e-10)
+    #expect(solve(LBFGS(gradientTolerance: 1e-12), steps: 20) < 1e-12)
 }
 
 @Test("L-BFGS and Rprop find the minimum of the Rosenbrock function")
 func rosenbrockConvergence() {
-    var lbfgs = LBFGS<Double>()
+    var lbfgs = LBFGS<Double>(gradientTolerance: 1e-12)
     var p = rosenbrockStart()
     var steps = 0
-    while steps < 100 && rosenbrock(p).loss > 1e-20 {
+    let solution = Tensor([1.0, 1.0])
+    while steps < 100 && !p.tensors[0].isApproximatelyEqual(to: solution, absoluteTolerance: 1e-6, relativeTolerance: 0) {
         _ = lbfgs.step(&p, objective: rosenbrock)
         steps += 1
     }
-    #expect(p.tensors[0].isApproximatelyEqual(to: Tensor([1.0, 1.0]), absoluteTolerance: 1e-6, relativeTolerance: 0))
-    #expect(steps < 60)
-    #expect(lbfgs.evaluationCount < 100)
+    #expect(p.tensors[0].isApproximatelyEqual(to: solution, absoluteTolerance: 1e-6, relativeTolerance: 0))
+    #expect(steps <= 40)  // 36 steps and 45 evaluations when written
+    #expect(lbfgs.evaluationCount <= 60)
+    for _ in 0..<20 { _ = lbfgs.step(&p, objective: rosenbrock) }
+    #expect(p.tensors[0].isApproximatelyEqual(to: solution, absoluteTolerance: 1e-12, relativeTolerance: 0))
 
+    // iRprop− follows the curved valley slowly (0.13 from the minimum after 1000 steps, 0.0047
+    // after 3000), then stalls about 10⁻³ from it, where the step sizes have shrunk to Δmin and
+    // the signs alternate. A numpy replica of PyTorch's Rprop (the `rprop` function of the
+    // script, run on this function) stops at the same point: [0.99944737 0.99889526] after
+    // 5000 steps.
     var rprop = Rprop<Double>()
     var q = rosenbrockStart()
-    for _ in 0..<2000 { _ = rprop.step(&q, objective: rosenbrock) }
-    #expect(q.tensors[0].isApproximatelyEqual(to: Tensor([1.0, 1.0]), absoluteTolerance: 1e-4, relativeTolerance: 0))
+    for _ in 0..<5000 { _ = rprop.step(&q, objective: rosenbrock) }
+    #expect(q.tensors[0].isApproximatelyEqual(to: solution, absoluteTolerance: 2e-3, relativeTolerance: 0))
+    #expect(q.tensors[0].isApproximatelyEqual(to: Tensor([0.99944737, 0.99889526]), absoluteTolerance: 1e-8, relativeTolerance: 0))
 }
 
 // MARK: - State

@@ -152,8 +152,12 @@ struct IdHashTable: Sendable {
 /// line) where array copy-on-write checks and bounds checks would cost more than the hashing.
 /// It is local to one parse and never shared between threads.
 final class IdInterner {
-    private var keys: UnsafeMutablePointer<Int64>
-    private var values: UnsafeMutablePointer<Int32>
+    /// Key and value side by side, so a lookup touches one cache line.
+    private struct Slot {
+        var key: Int64
+        var value: Int64
+    }
+    private var slots: UnsafeMutablePointer<Slot>
     private var capacity: Int
     private var shift: UInt64
     /// Raw ids in first-appearance order: `ids[k]` received index `k`.
@@ -164,15 +168,12 @@ final class IdInterner {
         while size < 2 * expected { size <<= 1 }
         capacity = size
         shift = UInt64(64 - size.trailingZeroBitCount)
-        keys = .allocate(capacity: size)
-        keys.initialize(repeating: -1, count: size)
-        values = .allocate(capacity: size)
-        values.initialize(repeating: 0, count: size)
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: Slot(key: -1, value: 0), count: size)
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        slots.deallocate()
     }
 
     var count: Int { ids.count }
@@ -183,9 +184,9 @@ final class IdInterner {
         let mask = capacity &- 1
         var s = IdHashTable.slot(key, shift: shift)
         while true {
-            let k = keys[s]
-            if k == key { return values[s] }
-            if k == -1 { return insert(key, slot: s) }
+            let slot = slots[s]
+            if slot.key == key { return Int32(truncatingIfNeeded: slot.value) }
+            if slot.key == -1 { return insert(key, slot: s) }
             s = (s &+ 1) & mask
         }
     }
@@ -194,29 +195,24 @@ final class IdInterner {
     private func insert(_ key: Int64, slot: Int) -> Int32 {
         precondition(ids.count < Int(Int32.max), "more than 2^31 - 1 distinct ids")
         let value = Int32(ids.count)
-        keys[slot] = key
-        values[slot] = value
+        slots[slot] = Slot(key: key, value: Int64(value))
         ids.append(key)
         if 2 * ids.count > capacity { grow() }
         return value
     }
 
     private func grow() {
-        let oldKeys = keys, oldValues = values, oldCapacity = capacity
+        let old = slots, oldCapacity = capacity
         capacity *= 2
         shift -= 1
-        keys = .allocate(capacity: capacity)
-        keys.initialize(repeating: -1, count: capacity)
-        values = .allocate(capacity: capacity)
-        values.initialize(repeating: 0, count: capacity)
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: Slot(key: -1, value: 0), count: capacity)
         let mask = capacity - 1
-        for j in 0..<oldCapacity where oldKeys[j] != -1 {
-            var s = IdHashTable.slot(oldKeys[j], shift: shift)
-            while keys[s] != -1 { s = (s + 1) & mask }
-            keys[s] = oldKeys[j]
-            values[s] = oldValues[j]
+        for j in 0..<oldCapacity where old[j].key != -1 {
+            var s = IdHashTable.slot(old[j].key, shift: shift)
+            while slots[s].key != -1 { s = (s + 1) & mask }
+            slots[s] = old[j]
         }
-        oldKeys.deallocate()
-        oldValues.deallocate()
+        old.deallocate()
     }
 }

@@ -161,9 +161,12 @@ public struct RatingSet: Sendable {
 
     /// The ratings as a CSR matrix with one row per user (`.user`) or per item (`.item`).
     ///
-    /// Columns are sorted within each row. Cost: one counting pass, and either a direct copy (data
-    /// already sorted by row then column) or two stable scatter passes (LSD radix by column, then
-    /// by row), O(count + rows + columns), no comparison sort.
+    /// Columns are sorted within each row. No global comparison sort: O(count + rows + columns)
+    /// scatter passes, picked by the input order:
+    /// - rows already ascending (a file grouped by that axis): copy, then sort only rows whose
+    ///   columns are out of order (each row on its own, short);
+    /// - columns ascending (e.g. item rows from a file sorted by user): one stable scatter by row;
+    /// - otherwise two stable scatter passes (by column into a temporary copy, then by row).
     public func compressedRows(by axis: RatingAxis) -> CSRArrays {
         let rowsIdx = axis == .user ? userIndices : itemIndices
         let colsIdx = axis == .user ? itemIndices : userIndices
@@ -172,62 +175,93 @@ public struct RatingSet: Sendable {
         let n = count
 
         var rowPointers = [Int](repeating: 0, count: rowCount + 1)
-        var columns = [Int32](repeating: 0, count: n)
-        var out = [Double](repeating: 0, count: n)
         rowsIdx.withUnsafeBufferPointer { rows in
-        colsIdx.withUnsafeBufferPointer { cols in
-        values.withUnsafeBufferPointer { vals in
-        rowPointers.withUnsafeMutableBufferPointer { ptr in
-        columns.withUnsafeMutableBufferPointer { cOut in
-        out.withUnsafeMutableBufferPointer { vOut in
-            for r in rows { ptr[Int(r) + 1] &+= 1 }
-            for r in 0..<rowCount { ptr[r + 1] &+= ptr[r] }
-
-            // Already in row-major order with increasing columns (files sorted by user and item)?
-            var sorted = true
+            rowPointers.withUnsafeMutableBufferPointer { ptr in
+                for r in rows { ptr[Int(r) + 1] &+= 1 }
+                for r in 0..<rowCount { ptr[r + 1] &+= ptr[r] }
+            }
+        }
+        func ascending(_ a: UnsafeBufferPointer<Int32>) -> Bool {
             var k = 1
-            while k < n {
-                if rows[k] < rows[k - 1] || (rows[k] == rows[k - 1] && cols[k] <= cols[k - 1]) {
-                    sorted = false
-                    break
-                }
+            while k < a.count {
+                if a[k] < a[k - 1] { return false }
                 k += 1
             }
-            if sorted {
-                for k in 0..<n {
-                    cOut[k] = cols[k]
-                    vOut[k] = Double(vals[k])
-                }
-                return
-            }
-
-            // Pass 1: stable counting sort of positions by column.
-            var colStart = [Int](repeating: 0, count: columnCount + 1)
-            for c in cols { colStart[Int(c) + 1] &+= 1 }
-            for c in 0..<columnCount { colStart[c + 1] &+= colStart[c] }
-            var byColumn = [Int32](repeating: 0, count: n)
-            byColumn.withUnsafeMutableBufferPointer { order in
-                colStart.withUnsafeMutableBufferPointer { next in
-                    for k in 0..<n {
-                        let c = Int(cols[k])
-                        order[next[c]] = Int32(truncatingIfNeeded: k)
-                        next[c] &+= 1
-                    }
-                }
-                // Pass 2: stable scatter by row; columns arrive in increasing order.
+            return true
+        }
+        var columns: [Int32] = []
+        let out: [Double] = rowsIdx.withUnsafeBufferPointer { rows in
+        colsIdx.withUnsafeBufferPointer { cols in
+        values.withUnsafeBufferPointer { vals in
+        rowPointers.withUnsafeBufferPointer { ptr in
+            /// One stable scatter of (row, col, val) triples, visited in order, by row.
+            func scatter(_ rowOf: (Int) -> Int32, _ colOf: (Int) -> Int32, _ valOf: (Int) -> Float,
+                         _ cOut: UnsafeMutableBufferPointer<Int32>, _ vOut: UnsafeMutableBufferPointer<Double>) {
                 var next = Array(ptr.dropLast())
                 next.withUnsafeMutableBufferPointer { next in
-                    for k in order {
-                        let p = Int(k)
-                        let r = Int(rows[p])
+                    for k in 0..<n {
+                        let r = Int(rowOf(k))
                         let dst = next[r]
                         next[r] = dst &+ 1
-                        cOut[dst] = cols[p]
-                        vOut[dst] = Double(vals[p])
+                        cOut[dst] = colOf(k)
+                        vOut[dst] = Double(valOf(k))
                     }
                 }
             }
-        }}}}}}
+            var result: [Double] = []
+            columns = largeArray(count: n) { (cOut: UnsafeMutableBufferPointer<Int32>) in
+            result = largeArray(count: n) { (vOut: UnsafeMutableBufferPointer<Double>) in
+                if ascending(rows) {
+                    for k in 0..<n {
+                        cOut[k] = cols[k]
+                        vOut[k] = Double(vals[k])
+                    }
+                    for r in 0..<rowCount {
+                        let lo = ptr[r], hi = ptr[r + 1]
+                        var sorted = true
+                        var k = lo + 1
+                        while k < hi {
+                            if cOut[k] <= cOut[k - 1] { sorted = false; break }
+                            k += 1
+                        }
+                        if sorted { continue }
+                        // Sort (column, value) pairs of this row by column.
+                        var pairs = (lo..<hi).map { (cOut[$0], vOut[$0]) }
+                        pairs.sort { $0.0 < $1.0 }
+                        for (j, pair) in pairs.enumerated() {
+                            cOut[lo + j] = pair.0
+                            vOut[lo + j] = pair.1
+                        }
+                    }
+                } else if ascending(cols) {
+                    scatter({ rows[$0] }, { cols[$0] }, { vals[$0] }, cOut, vOut)
+                } else {
+                    // Pass 1: stable counting sort of whole triples by column.
+                    var start = [Int](repeating: 0, count: columnCount + 1)
+                    for c in cols { start[Int(c) + 1] &+= 1 }
+                    for c in 0..<columnCount { start[c + 1] &+= start[c] }
+                    var tmpRows: [Int32] = largeArray(count: n) { _ in }
+                    var tmpCols: [Int32] = largeArray(count: n) { _ in }
+                    var tmpVals: [Float] = largeArray(count: n) { _ in }
+                    tmpRows.withUnsafeMutableBufferPointer { tr in
+                    tmpCols.withUnsafeMutableBufferPointer { tc in
+                    tmpVals.withUnsafeMutableBufferPointer { tv in
+                    start.withUnsafeMutableBufferPointer { next in
+                        for k in 0..<n {
+                            let c = Int(cols[k])
+                            let dst = next[c]
+                            next[c] = dst &+ 1
+                            tr[dst] = rows[k]
+                            tc[dst] = cols[k]
+                            tv[dst] = vals[k]
+                        }
+                        // Pass 2: stable scatter by row; columns arrive in increasing order.
+                        scatter({ tr[$0] }, { tc[$0] }, { tv[$0] }, cOut, vOut)
+                    }}}}
+                }
+            }}
+            return result
+        }}}}
         return CSRArrays(rowCount: rowCount, columnCount: columnCount, rowPointers: rowPointers,
                          columnIndices: columns, values: out)
     }

@@ -4,7 +4,8 @@ import TapeGradLayers
 
 /// A saved AutoRec model: everything prediction needs in one safetensors file.
 ///
-/// Tensors: the parameters under their graph names (`encoder.weight` …, F32), the optimizer
+/// Tensors: the parameters under their graph names (`encoder.weight` …, F32; further ensemble
+/// members under `ensemble/1/encoder.weight` …), the optimizer
 /// state under `optimizer/` when saved, the raw user and item ids (`data/user_ids`,
 /// `data/item_ids`, I64) and the training ratings that form the model's input rows
 /// (`data/user_index`, `data/item_index` I32, `data/rating` F32). Metadata: the format name and
@@ -43,6 +44,7 @@ public struct ModelFile: Sendable {
         metadata["scale_maximum"] = String(r.scale.maximum)
         var file = SafeTensors(metadata: metadata)
         try file.add(r.parameters)
+        for (i, member) in r.ensemble.enumerated().dropFirst() { try file.add(member, prefix: "ensemble/\(i)/") }
         if let optimizerState { try file.add(optimizerState, prefix: "optimizer/") }
         let t = r.training
         try file.add("data/user_ids", t.users.rawIds, shape: [t.userCount])
@@ -110,8 +112,11 @@ public struct ModelFile: Sendable {
         let inputSize = configuration.kind == .item ? training.userCount : training.itemCount
         do {
             let model = try AutoRec(configuration: configuration, inputSize: inputSize)
-            let parameters: Parameters<Float> = try file.parameters(for: model.graph, file: path)
-            recommender = try Recommender(model: model, parameters: parameters, training: training,
+            var ensemble: [Parameters<Float>] = [try file.parameters(for: model.graph, file: path)]
+            while file.names.contains(where: { $0.hasPrefix("ensemble/\(ensemble.count)/") }) {
+                ensemble.append(try file.parameters(for: model.graph, prefix: "ensemble/\(ensemble.count)/", file: path))
+            }
+            recommender = try Recommender(model: model, ensemble: ensemble, training: training,
                                           scale: RatingScale(minimum: low, maximum: high))
         } catch let error as CheckpointError {
             throw error

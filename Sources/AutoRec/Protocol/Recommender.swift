@@ -11,8 +11,12 @@ import TapeGradLayers
 public struct Recommender: Sendable {
     /// The model.
     public let model: AutoRec
-    /// The trained parameters.
-    public let parameters: Parameters<Float>
+    /// The trained parameters of each ensemble member (one or more models of the same
+    /// configuration trained from different initialisations or data); predictions are the
+    /// mean of the members' raw outputs, then clipped.
+    public let ensemble: [Parameters<Float>]
+    /// The first member's parameters.
+    public var parameters: Parameters<Float> { ensemble[0] }
     /// The training ratings, with the user and item id maps.
     public let training: RatingSet
     /// The input rows built from `training`.
@@ -22,15 +26,16 @@ public struct Recommender: Sendable {
     /// Each user's training items (CSR by user), to exclude them from recommendations.
     private let userItems: CSRArrays
 
-    /// Wraps a trained model. `parameters` must fit `model.graph` (checked).
-    public init(model: AutoRec, parameters: Parameters<Float>, training: RatingSet, scale: RatingScale) throws(GraphError) {
-        try model.graph.validate(parameters)
+    /// Wraps a trained model (one or more parameter sets). Each must fit `model.graph` (checked).
+    public init(model: AutoRec, ensemble: [Parameters<Float>], training: RatingSet, scale: RatingScale) throws(GraphError) {
+        guard !ensemble.isEmpty else { throw GraphError("a recommender needs at least one set of parameters") }
+        for parameters in ensemble { try model.graph.validate(parameters) }
         let inputSize = model.configuration.kind == .item ? training.userCount : training.itemCount
         guard inputSize == model.inputSize else {
             throw GraphError("the model takes \(model.inputSize) inputs but the ratings have \(inputSize) \(model.configuration.kind == .item ? "users" : "items")")
         }
         self.model = model
-        self.parameters = parameters
+        self.ensemble = ensemble
         self.training = training
         self.inputs = InstanceMatrix(training, kind: model.configuration.kind)
         self.scale = scale
@@ -55,7 +60,15 @@ public struct Recommender: Sendable {
         let kind = model.configuration.kind
         let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { users[$0] }, items: warm.map { items[$0] }, kind: kind)
         let queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
-        let values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: parameters)
+        var values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: ensemble[0])
+        for member in ensemble.dropFirst() {
+            let more = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: member)
+            for p in values.indices { values[p] += more[p] }
+        }
+        if ensemble.count > 1 {
+            let scale = 1 / Float(ensemble.count)
+            for p in values.indices { values[p] *= scale }
+        }
         let (low, high) = (Float(scale.minimum), Float(scale.maximum))
         for (p, v) in values.enumerated() {
             result[warm[queries.order[p]]] = min(max(v, low), high)

@@ -49,10 +49,11 @@ public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Tensor<Scalar>) -> Te
 public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Variable<Scalar>) -> Variable<Scalar> {
     let y = matmul(s, w.value)
     return w.tape.record(y, op: "sparse matmul", inputs: [w]) { g, _ in
+        // The transposed pattern's values are s.values permuted; the kernel applies the
+        // permutation as it reads (no per-step copy of the values).
         let t = s.transposedStructure()
-        let values = t.permutation.map { s.values[$0] }
-        return [Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: values,
-                                   rows: s.columns, w: g)]
+        return [Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: s.values,
+                                   valueIndex: t.permutation, rows: s.columns, w: g)]
     }
 }
 
@@ -90,9 +91,8 @@ public func sampledMatmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, 
         }
         if needed[1] {
             let t = pattern.transposedStructure()
-            let values = t.permutation.map { g.scalars[$0] }
             let dbt = Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices,
-                                         values: values, rows: pattern.columns, w: va)
+                                         values: g.scalars, valueIndex: t.permutation, rows: pattern.columns, w: va)
             db = transposeB ? dbt : dbt.transposed
         }
         return [da, db]
@@ -101,8 +101,9 @@ public func sampledMatmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, 
 
 extension Kernels {
     /// spmm on arrays, returning a rows×k tensor.
+    /// With `valueIndex`, entry p's value is `values[valueIndex[p]]`.
     static func spmmTensor<S: TensorScalar>(rowPointers: [Int], columnIndices: [Int32], values: [S],
-                                            rows: Int, w: Tensor<S>) -> Tensor<S> {
+                                            valueIndex: [Int]? = nil, rows: Int, w: Tensor<S>) -> Tensor<S> {
         let k = w.shape[1]
         guard rows > 0, k > 0, !values.isEmpty else { return Tensor.zeros([rows, k]) }
         let out = [S](unsafeUninitializedCapacity: rows * k) { y, initialized in
@@ -110,8 +111,16 @@ extension Kernels {
                 columnIndices.withUnsafeBufferPointer { ci in
                     values.withUnsafeBufferPointer { v in
                         w.scalars.withUnsafeBufferPointer { pw in
-                            spmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, values: v.baseAddress!,
-                                 rows: rows, w: pw.baseAddress!, k: k, y: y.baseAddress!)
+                            func run(_ index: UnsafePointer<Int>?) {
+                                spmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, values: v.baseAddress!,
+                                     valueIndex: index, rows: rows, w: pw.baseAddress!, wRows: w.shape[0], k: k,
+                                     y: y.baseAddress!)
+                            }
+                            if let valueIndex {
+                                valueIndex.withUnsafeBufferPointer { run($0.baseAddress!) }
+                            } else {
+                                run(nil)
+                            }
                         }
                     }
                 }

@@ -80,7 +80,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, Sen
                 parameters.tensors[i].scalars.withUnsafeMutableBufferPointer { p in
                     m[i].scalars.withUnsafeMutableBufferPointer { m in
                         v[i].scalars.withUnsafeMutableBufferPointer { v in
-                            optimizerChunks(p.count) { range in
+                            optimizerChunks(p.count) { [p, g, m, v] range in
                                 for j in range {
                                     let gj = g[j]
                                     let mj = m[j] + a1 * (gj - m[j])

@@ -428,7 +428,7 @@ enum LBFGSVector {
         for i in 0..<y.count {
             x[i].scalars.withUnsafeBufferPointer { px in
                 y[i].scalars.withUnsafeMutableBufferPointer { py in
-                    optimizerChunks(py.count) { range in
+                    optimizerChunks(py.count) { [px, py] range in
                         for j in range { py[j] += factor * px[j] }
                     }
                 }
@@ -440,7 +440,7 @@ enum LBFGSVector {
     static func scale<S: TensorScalar>(_ y: inout [Tensor<S>], by c: S) {
         for i in 0..<y.count {
             y[i].scalars.withUnsafeMutableBufferPointer { py in
-                optimizerChunks(py.count) { range in
+                optimizerChunks(py.count) { [py] range in
                     for j in range { py[j] *= c }
                 }
             }
@@ -453,7 +453,7 @@ enum LBFGSVector {
             x[i].scalars.withUnsafeBufferPointer { px in
                 d[i].scalars.withUnsafeBufferPointer { pd in
                     out[i].scalars.withUnsafeMutableBufferPointer { po in
-                        optimizerChunks(po.count) { range in
+                        optimizerChunks(po.count) { [px, pd, po] range in
                             for j in range { po[j] = px[j] + alpha * pd[j] }
                         }
                     }
@@ -467,7 +467,7 @@ enum LBFGSVector {
         for i in 0..<y.count {
             a[i].scalars.withUnsafeBufferPointer { pa in
                 y[i].scalars.withUnsafeMutableBufferPointer { py in
-                    optimizerChunks(py.count) { range in
+                    optimizerChunks(py.count) { [pa, py] range in
                         for j in range { py[j] = pa[j] - py[j] }
                     }
                 }

@@ -206,6 +206,10 @@ extension Optimizer {
 
 /// Runs `body` over `0..<count` in contiguous chunks, in parallel for large tensors.
 ///
+/// Callers capture their buffer pointers by value (`{ [p, g] range in … }`): the pointers that
+/// `withUnsafeMutableBufferPointer` hands out are `inout`, and a closure capturing them by
+/// reference reloads them after every store, which keeps the loop from vectorising.
+///
 /// Optimizer updates are elementwise and memory bound; splitting a tensor of millions of
 /// elements over the cores shortens the step, and since each element is computed the same
 /// way in any chunk, the result does not depend on the thread count.

@@ -62,7 +62,7 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, 
                 parameters.tensors[i].scalars.withUnsafeMutableBufferPointer { p in
                     squareAverage[i].scalars.withUnsafeMutableBufferPointer { v in
                         if mu == 0 {
-                            optimizerChunks(p.count) { range in
+                            optimizerChunks(p.count) { [p, g, v] range in
                                 for j in range {
                                     let gj = g[j]
                                     let vj = a * v[j] + oneMinusA * gj * gj
@@ -73,7 +73,7 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, 
                             return
                         }
                         buffer[i].scalars.withUnsafeMutableBufferPointer { b in
-                            optimizerChunks(p.count) { range in
+                            optimizerChunks(p.count) { [p, g, v, b] range in
                                 for j in range {
                                     let gj = g[j]
                                     let vj = a * v[j] + oneMinusA * gj * gj

@@ -92,7 +92,7 @@ public struct Rprop<Scalar: TensorScalar>: Optimizer, Sendable {
                 parameters.tensors[i].scalars.withUnsafeMutableBufferPointer { p in
                     stepSizes[i].scalars.withUnsafeMutableBufferPointer { delta in
                         previousSigns[i].withUnsafeMutableBufferPointer { previous in
-                            optimizerChunks(p.count) { range in
+                            optimizerChunks(p.count) { [p, g, delta, previous] range in
                                 for j in range {
                                     let gj = g[j]
                                     let sign: Int8 = gj > 0 ? 1 : (gj < 0 ? -1 : 0)

@@ -68,13 +68,13 @@ public struct SGD<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, Send
             gradient.tensors[i].scalars.withUnsafeBufferPointer { g in
                 parameters.tensors[i].scalars.withUnsafeMutableBufferPointer { p in
                     if !usesMomentum {
-                        optimizerChunks(p.count) { range in
+                        optimizerChunks(p.count) { [p, g] range in
                             for j in range { p[j] -= eta * (g[j] + lambda * p[j]) }
                         }
                         return
                     }
                     velocity[i].scalars.withUnsafeMutableBufferPointer { v in
-                        optimizerChunks(p.count) { range in
+                        optimizerChunks(p.count) { [p, g, v] range in
                             if nesterov {
                                 for j in range {
                                     let d = g[j] + lambda * p[j]
