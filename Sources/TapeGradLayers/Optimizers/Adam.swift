@@ -81,13 +81,15 @@ public struct Adam<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, Sen
                     m[i].scalars.withUnsafeMutableBufferPointer { m in
                         v[i].scalars.withUnsafeMutableBufferPointer { v in
                             optimizerChunks(p.count) { [p, g, m, v] range in
+                                // v ≥ 0, so |v| changes nothing; it tells LLVM that √ cannot
+                                // set errno, which lets the loop vectorise (see RMSProp).
                                 for j in range {
                                     let gj = g[j]
                                     let mj = m[j] + a1 * (gj - m[j])
                                     let vj = b2 * v[j] + a2 * gj * gj
                                     m[j] = mj
                                     v[j] = vj
-                                    p[j] = p[j] * shrink - stepSize * mj / (vj.squareRoot() / correction2 + eps)
+                                    p[j] = p[j] * shrink - stepSize * mj / (vj.magnitude.squareRoot() / correction2 + eps)
                                 }
                             }
                         }
