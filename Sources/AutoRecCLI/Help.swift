@@ -37,7 +37,7 @@ extension AutoRecCommand {
       --epochs N            most epochs per run (default 300; early stopping on validation)
       --patience N          epochs without validation improvement before stopping (default 25)
       --learning-rate X     optimizer step (rprop initial step 0.01, adam 0.001, sgd 0.0001)
-      --ensemble N          average N models: N−1 refits from different seeds + the selection model (default 3)
+      --ensemble N          average N models: N−1 refits from different seeds + the selection model (default 1)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)

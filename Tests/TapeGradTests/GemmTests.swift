@@ -138,7 +138,7 @@ struct GemmTests {
         }
     }
 
-    /// All four transposes at shapes that cross several KC slabs (k > 256), MC row blocks
+    /// All four transposes at shapes that cross several KC slabs (k > 512), MC row blocks
     /// (m > 480) and NC column blocks (n > 4096), with ragged edges everywhere.
     @Test("all transposes across block boundaries", arguments: [1, 2])
     func acrossBlocks(threads: Int) {

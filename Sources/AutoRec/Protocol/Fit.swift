@@ -40,7 +40,7 @@ public struct FitOptions: Sendable {
     /// How many models to average: the refit model(s) from different initial weights (seeds
     /// seed, seed+1, …) plus the early-stopped model from the λ search. Averaging independently
     /// initialised networks lowers the variance part of the error; 1 means a single model.
-    public var ensembleSize: Int = 3
+    public var ensembleSize: Int = 1
 
     /// The defaults: Rprop, λ chosen automatically, refit.
     public init() {}

@@ -11,12 +11,13 @@
 // All buffers are allocated once per call.
 //
 // Blocking for this machine (Sapphire Rapids class: 48 KiB L1d and 2 MiB L2 per core, a large
-// shared L3). KC = 256 for both types, split into equal slabs (k = 500 runs as 2 × 250). For each
+// shared L3). KC = 256 for both types, split into equal slabs (k = 1000 runs as 4 × 250; k ≤ 512
+// runs as one slab, which saves a pass over C: measured 8–10 % faster at k = 500). For each
 // packed B micro-panel (KC×NR: 32 KiB for both types) the micro-kernel sweeps over all MR-row
 // micro-panels of the packed A block, so the B micro-panel stays in L1 while the A block
 // (MC×KC = 480×256 Float or 240×256 Double, 480 KiB) streams from L2. The packed B slab
-// (KC×NC, NC = 4096 columns) lives in L3 and is shared by all threads. KC = 192 and 320 measured
-// within noise of 256; 384 (a 48 KiB B micro-panel, all of L1) was clearly slower.
+// (KC×NC, NC = 4096 columns) lives in L3 and is shared by all threads. For large k, KC = 192,
+// 320, 384 and 512 all measured within noise of 256 on this (shared, noisy) machine.
 //
 // Micro-kernel. An MR×NR = 12×(2 vectors) tile of C lives in 24 AVX-512 accumulators (SIMD16<Float>,
 // NR = 32; SIMD8<Double>, NR = 16). Per k it loads two vectors of B, broadcasts 12 values of A
@@ -291,9 +292,11 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
                                 beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int) {
     let mr = gemmMR
     let nr = 2 * T.gemmLanes
-    // Equal KC slabs (k = 500 → 2 × 250, not 256 + 244 … or a thin last slab), so every pass
-    // over C does a full share of work.
-    let kcMax = gemmRoundUp(gemmCeilDiv(k, gemmCeilDiv(k, T.gemmKC)), 8)
+    // Equal KC slabs (k = 1000 → 4 × 250, not 3 × 256 + 232), so every pass over C does a full
+    // share of work; up to k = 2·KC a single slab, because saving a read+write pass over C beat
+    // the spill of the B micro-panel from L1 to L2 (measured at k = 500: +8–10 %).
+    let slabs = k <= 2 * T.gemmKC ? 1 : gemmCeilDiv(k, T.gemmKC)
+    let kcMax = gemmRoundUp(gemmCeilDiv(k, slabs), 8)
     let ncMax = min(gemmRoundUp(T.gemmNC, nr), gemmRoundUp(n, nr))
 
     // Row blocks: a multiple of `threads` equal blocks when m allows, else split columns.

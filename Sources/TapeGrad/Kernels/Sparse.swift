@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 // The two sparse kernels everything sparse reduces to:
 //   spmm:  Y = S · W        (CSR times dense; rows of W gathered, scaled, summed)
 //   sddmm: s_p = A[i_p] · B[j_p]  for each stored entry p = (i_p, j_p) of a pattern
@@ -21,7 +18,7 @@ import Glibc
 extension Kernels {
     /// Column-slab width of the slab-ordered spmm and the L2 budget its gathered slab must fit.
     static let spmmSlabWidth = 64
-    nonisolated(unsafe) static let spmmSlabBudgetBytes = Int(getenv("TG_SLAB").map { String(cString: $0) } ?? "1600000")!
+    static let spmmSlabBudgetBytes = 1_600_000
 
     /// Runs `body` on contiguous row ranges holding about equal numbers of stored entries (plus
     /// one unit per row for writing it), one range per thread.

@@ -39,8 +39,9 @@ import TapeGrad
 /// Evaluation reuse: the line search ends with the loss and gradient at the new parameters;
 /// the next ``step(_:objective:)`` reuses them, instead of evaluating again, when it is called
 /// with the same parameters (checked with `==`, which for unmodified copy-on-write tensors is a
-/// pointer comparison). If you change the objective itself between steps (other data, another
-/// penalty), call ``reset()``.
+/// pointer comparison). This halves the evaluations of a typical step but assumes the same
+/// objective at every call: if you change it between steps (other data, another penalty), call
+/// ``reset()``, or set ``reusesEvaluation`` to false to evaluate at the start of every step.
 ///
 /// ``update(_:along:)`` (for loops that compute the gradient themselves) takes a plain
 /// gradient step p ← p − η·g and leaves the history unchanged: a curvature pair needs the
@@ -68,6 +69,9 @@ public struct LBFGS<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, Se
     public var gradientTolerance: Double
     /// The line search stops when its bracket moves the parameters by less than this.
     public var changeTolerance: Double
+    /// Whether a step may reuse the previous step's final loss and gradient when it starts from
+    /// the parameters that step left (see the type's documentation). True by default.
+    public var reusesEvaluation = true
     /// The number of steps taken.
     public private(set) var stepCount = 0
     /// The number of objective evaluations made by ``step(_:objective:)`` (not saved in
@@ -162,7 +166,7 @@ public struct LBFGS<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, Se
     public mutating func step(_ parameters: inout Parameters<Scalar>, objective: Objective<Scalar>) -> Scalar {
         // The loss and gradient at the start, reused from the previous step when possible.
         let start: Evaluation
-        if let cached = cache, cached.parameters == parameters {
+        if reusesEvaluation, let cached = cache, cached.parameters == parameters {
             start = cached
         } else {
             let (loss, gradient) = objective(parameters)

@@ -39,7 +39,8 @@ public enum StopReason: String, Sendable, Codable {
     case earlyStopped
     /// The callback asked to stop.
     case requested
-    /// The loss became NaN or infinite; the parameters are the last finite ones.
+    /// The loss became NaN or infinite; the parameters are the best validation epoch's when
+    /// there was validation, otherwise unusable (the caller must report the failure).
     case diverged
 }
 
@@ -76,7 +77,6 @@ public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>,
     var history = [EpochRecord]()
     var best: (epoch: Int, metric: Double, parameters: Parameters<O.Scalar>)?
     var reason = StopReason.completed
-    var lastGood = parameters
     epochs: for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
         let start = DispatchTime.now().uptimeNanoseconds
         var total = 0.0
@@ -86,8 +86,9 @@ public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>,
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard total.isFinite else {
+            // No copy of every epoch's parameters is kept (at 240M weights that copy would cost
+            // a gigabyte per step); the best validation epoch's, if any, are restored below.
             history.append(EpochRecord(epoch: epoch, trainLoss: total, validation: nil, seconds: seconds))
-            parameters = lastGood
             reason = .diverged
             break epochs
         }
@@ -97,15 +98,13 @@ public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>,
         if let metric, metric.isFinite, metric < (best?.metric ?? .infinity) {
             best = (epoch, metric, configuration.restoreBest ? parameters : Parameters())
         }
-        lastGood = parameters
         if !callback(record) { reason = .requested; break }
         if let patience = configuration.patience, let b = best, epoch - b.epoch >= patience {
             reason = .earlyStopped
             break
         }
     }
-    // The last epoch's parameters, or the one before a divergence (the last finite ones).
-    var selected = reason == .diverged ? history.count - 1 : history.count
+    var selected = reason == .diverged ? 0 : history.count
     if configuration.restoreBest, let b = best {
         parameters = b.parameters
         selected = b.epoch
