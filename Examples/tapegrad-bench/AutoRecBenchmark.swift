@@ -16,7 +16,7 @@ let namedShapes: [String: SyntheticShape] = [
 /// `AutoRec.objective` for loss and gradient, `Rprop.update` for the step.
 func runAutoRecBenchmark(_ raw: [String]) throws {
     let args = try Arguments(raw, options: ["shape", "model", "epochs", "threads", "seed", "hidden"],
-                             switches: ["json", "compare"])
+                             switches: ["json", "compare", "check"])
     guard let shapeText = args.string("shape") else { throw UsageError("--shape is required (ml-100k, ml-1m, ml-10m, netflix or UxIxR)") }
     let shape: SyntheticShape
     if let named = namedShapes[shapeText.lowercased()] {
@@ -43,6 +43,21 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
         print("shape \(shapeText): \(shape.users) users × \(shape.items) items, \(matrix.nonzeroCount) ratings "
               + "(\(String(format: "%.1f", generationSeconds)) s to generate); \(kind == .item ? "I" : "U")-AutoRec k=\(hidden), "
               + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s")")
+    }
+
+    if args.has("check") {
+        // Sparse path vs the dense reference (small shapes only): loss and gradient agreement.
+        let model = try AutoRec(configuration: AutoRecConfiguration(kind: kind, hidden: [hidden]), inputSize: matrix.columns)
+        let parameters: Parameters<Float> = model.graph.initialParameters(seed: seed)
+        let sparse = Parallelism.$threads.withValue(threads) { model.objective(matrix, parameters: parameters) }
+        let dense = model.denseObjective(matrix, parameters: parameters)
+        var worst = 0.0
+        for (a, b) in zip(sparse.gradient.tensors, dense.gradient.tensors) {
+            let scale = b.scalars.map { abs(Double($0)) }.max() ?? 0
+            let diff = zip(a.scalars, b.scalars).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            worst = max(worst, scale > 0 ? diff / scale : diff)
+        }
+        print("check: loss sparse \(sparse.loss) dense \(dense.loss); max gradient difference / max |gradient| = \(worst)")
     }
 
     var times: [Double] = []

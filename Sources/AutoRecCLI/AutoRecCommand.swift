@@ -150,7 +150,7 @@ public enum AutoRecCommand {
             try writeText(plot(first.fit), to: path)
         }
         if let path = args.string("save") {
-            try ModelFile(recommender: first.fit.recommender, info: info).write(to: path)
+            try ModelFile(recommender: first.fit.recommender, optimizerState: first.fit.optimizerState, info: info).write(to: path)
             if !quiet { console.err("saved model to \(path)\n") }
         }
         if let titles, !quiet {

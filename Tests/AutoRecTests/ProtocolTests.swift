@@ -107,8 +107,11 @@ func modelFileRoundTrip() throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.safetensors").path
-    try ModelFile(recommender: fit.recommender, info: ["split_seed": "3"]).write(to: path)
+    try ModelFile(recommender: fit.recommender, optimizerState: fit.optimizerState, info: ["split_seed": "3"]).write(to: path)
     let loaded = try ModelFile(contentsOf: path)
+    let state = try #require(loaded.optimizerState)
+    #expect(state.names == fit.optimizerState.names && state.tensors == fit.optimizerState.tensors)
+    #expect(state.names.contains("encoder.weight/stepSize"))
     #expect(loaded.recommender.ensemble == fit.recommender.ensemble)
     #expect(loaded.recommender.ensemble.count == 2)
     #expect(loaded.info["split_seed"] == "3")

@@ -95,6 +95,9 @@ public struct FitResult: Sendable {
     public var secondsPerEpoch: Double
     /// Why the final training stopped.
     public var stopReason: StopReason
+    /// The optimizer's state after the returned model's last step (saved with the model so
+    /// training can be resumed exactly).
+    public var optimizerState: Parameters<Float>
 }
 
 /// Trains AutoRec by the paper's protocol: λ and the stopping epoch are chosen on a validation
@@ -124,15 +127,15 @@ public struct AutoRecFitter: Sendable {
 
         var trials = [LambdaTrial]()
         var runs = options.lambdas?.count ?? AutoRecFitter.coarseGrid.count
-        var keep: (parameters: Parameters<Float>, history: [EpochRecord], reason: StopReason)?
+        var keep: (parameters: Parameters<Float>, history: [EpochRecord], reason: StopReason, state: Parameters<Float>)?
         func trial(_ lambda: Double) throws {
-            let (parameters, result) = try run(on: validator.inputs, lambda: lambda, epochs: options.maxEpochs,
+            let (parameters, result, state) = try run(on: validator.inputs, lambda: lambda, epochs: options.maxEpochs,
                                                validator: validator, phase: "λ search", runNumber: trials.count + 1,
                                                runs: runs, progress: progress)
             trials.append(LambdaTrial(lambda: lambda, validationRMSE: result.bestValidation ?? .infinity,
                                       bestEpoch: result.selectedEpoch))
             if trials.min(by: { $0.validationRMSE < $1.validationRMSE })!.lambda == lambda {
-                keep = (parameters, result.history, result.stopReason)
+                keep = (parameters, result.history, result.stopReason, state)
             }
         }
         if let lambdas = options.lambdas {
@@ -159,12 +162,12 @@ public struct AutoRecFitter: Sendable {
             let refits = max(options.ensembleSize - 1, 1)
             var members = [Parameters<Float>]()
             for j in 0..<refits {
-                let (parameters, result) = try run(on: fullInputs, lambda: best.lambda, epochs: max(best.bestEpoch, 1),
+                let (parameters, result, state) = try run(on: fullInputs, lambda: best.lambda, epochs: max(best.bestEpoch, 1),
                                                    validator: nil, phase: "final", runNumber: runs + 1 + j, runs: runs + refits,
                                                    progress: progress, seedOffset: UInt64(j))
                 members.append(parameters)
                 if j == 0 {
-                    chosen = (parameters, result.history, result.stopReason)
+                    chosen = (parameters, result.history, result.stopReason, state)
                     history = result.history
                     epochs = result.selectedEpoch
                     secondsPerEpoch = median(history.map(\.seconds))
@@ -179,13 +182,13 @@ public struct AutoRecFitter: Sendable {
         return FitResult(recommender: recommender, lambda: best.lambda, epochs: epochs, validationRMSE: best.validationRMSE,
                          trials: trials, selectionHistory: selectionHistory, history: history,
                          trainSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
-                         secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason)
+                         secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason, optimizerState: chosen.state)
     }
 
     /// One training run from fresh weights.
     private func run(on inputs: InstanceMatrix, lambda: Double, epochs: Int, validator: Validator?, phase: String,
                      runNumber: Int, runs: Int, progress: (FitProgress) -> Bool,
-                     seedOffset: UInt64 = 0) throws -> (Parameters<Float>, TrainingResult) {
+                     seedOffset: UInt64 = 0) throws -> (Parameters<Float>, TrainingResult, Parameters<Float>) {
         var configuration = self.configuration
         configuration.lambda = lambda
         let model = try AutoRec(configuration: configuration, inputSize: inputs.matrix.columns)
@@ -207,25 +210,30 @@ public struct AutoRecFitter: Sendable {
             model.objective(batch, parameters: p, lambda: lambda * Double(batch.rows) / Double(max(matrix.rows, 1)))
         }
         let result: TrainingResult
+        let state: Parameters<Float>
         switch options.optimizer {
         case .rprop:
             var o = Rprop<Float>(learningRate: rate ?? 0.01)
             result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
                            objective: objective, validate: validate, callback: callback)
+            state = o.state
         case .lbfgs:
             var o = LBFGS<Float>()
             result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
                            objective: objective, validate: validate, callback: callback)
+            state = o.state
         case .adam:
             var o = Adam<Float>(learningRate: rate ?? 1e-3)
             result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
                            objective: objective, validate: validate, callback: callback)
+            state = o.state
         case .sgd:
             var o = SGD<Float>(learningRate: rate ?? 1e-4, momentum: 0.9)
             result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
                            objective: objective, validate: validate, callback: callback)
+            state = o.state
         }
-        return (parameters, result)
+        return (parameters, result, state)
     }
 }
 
