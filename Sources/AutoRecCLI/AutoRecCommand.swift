@@ -36,7 +36,7 @@ public enum AutoRecCommand {
     // MARK: - train
 
     static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
-                                           "epochs", "patience", "learning-rate", "ensemble", "seed", "threads", "repeat", "test-fraction",
+                                           "epochs", "patience", "learning-rate", "ensemble", "dropout", "seed", "threads", "repeat", "test-fraction",
                                            "save", "metrics-json", "plot", "titles"]
     static let trainSwitches: Set<String> = ["quiet", "help", "no-refit"]
 
@@ -58,6 +58,7 @@ public enum AutoRecCommand {
             }
             configuration.hidden = sizes.map { $0! }
         }
+        configuration.hiddenDropout = try args.double("dropout", range: 0...0.95) ?? 0
         var options = FitOptions()
         options.optimizer = try args.choice("optimizer", OptimizerChoice.self) ?? .rprop
         if let e = try args.int("epochs", range: 1...100_000) { options.maxEpochs = e }
@@ -98,6 +99,10 @@ public enum AutoRecCommand {
             let all: RatingSet
             if let path = args.string("ratings") {
                 all = try RatingsFile.read(path)
+                if all.duplicatesRemoved > 0 && !quiet {
+                    console.err("note: \(path): \(all.duplicatesRemoved) duplicate (user, item) line\(all.duplicatesRemoved == 1 ? "" : "s"); "
+                                + "the last rating of each pair was kept\n")
+                }
                 dataDescription = path
                 info = ["split": "random", "ratings_file": path]
             } else {
@@ -122,11 +127,36 @@ public enum AutoRecCommand {
                 var runOptions = options
                 runOptions.seed = seed &+ UInt64(run)
                 let progress = ProgressPrinter(console: console, quiet: quiet, prefix: repeats > 1 ? "split \(run + 1)/\(repeats) " : "")
-                let fit = try AutoRecFitter(configuration: configuration, options: runOptions)
-                    .fit(split.train, scale: split.scale, progress: progress.report)
+                // Each run's first epoch whose training loss was not finite. The trainer stops such
+                // a run and keeps its best validation epoch, so the fitter may still return a model;
+                // it is refused when it comes from a diverged run (the chosen λ's search or the
+                // final run), and a diverged run of another λ is only reported.
+                var divergences: [FitProgress] = []
+                let fit: FitResult
+                do {
+                    fit = try AutoRecFitter(configuration: configuration, options: runOptions)
+                        .fit(split.train, scale: split.scale) { p in
+                            if !p.record.trainLoss.isFinite && !divergences.contains(where: { $0.run == p.run }) {
+                                divergences.append(p)
+                            }
+                            return progress.report(p)
+                        }
+                } catch let error as FitError {
+                    progress.finish()
+                    if let d = divergences.first { throw FitError(divergenceMessage(d, detail: error.description)) }
+                    throw error
+                }
                 progress.finish()
+                if let d = divergences.first(where: { $0.phase != "λ search" || $0.lambda == fit.lambda }) {
+                    throw FitError(divergenceMessage(d, detail: nil))
+                }
                 if fit.stopReason == .diverged {
                     throw FitError("training diverged (the loss became NaN or infinite) at epoch \(fit.history.count) with λ = \(fit.lambda)")
+                }
+                if !quiet {
+                    for d in divergences {
+                        console.err("note: " + divergenceMessage(d, detail: "λ = \(formatLambda(d.lambda)) was not chosen") + "\n")
+                    }
                 }
                 let metrics = fit.recommender.evaluate(split.test)
                 let ranking = fit.recommender.rankingMetrics(split.test, maxUsers: 2000, seed: seed)
@@ -162,6 +192,16 @@ public enum AutoRecCommand {
                             recs.map { titles[r.training.items.rawId(at: $0.item)] ?? String(r.training.items.rawId(at: $0.item)) }.joined(separator: "; ") + "\n")
             }
         }
+    }
+
+    /// `training diverged at epoch E (…): the training loss became nan`, and the fitter's own
+    /// explanation when it gave one.
+    static func divergenceMessage(_ p: FitProgress, detail: String?) -> String {
+        let loss = p.record.trainLoss.isNaN ? "NaN" : "infinite"
+        var text = "training diverged at epoch \(p.record.epoch) (\(p.phase) run \(p.run), λ = \(formatLambda(p.lambda))): "
+            + "the training loss became \(loss)"
+        if let detail { text += "; \(detail)" } else { text += "; try a smaller --learning-rate or another --optimizer" }
+        return text
     }
 
     struct RunReport {

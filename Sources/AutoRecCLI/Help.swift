@@ -32,6 +32,7 @@ extension AutoRecCommand {
       --model item|user     I-AutoRec (default) or U-AutoRec
       --hidden SIZES        hidden layer sizes (default 500; e.g. 500,250,500)
       --lambda auto|X       weight penalty λ/2·ΣW² (default auto: grid on validation)
+      --dropout P           dropout on the hidden units in training (default 0, the paper's model)
     training:
       --optimizer NAME      rprop (default, full batch), lbfgs (full batch), adam, sgd (mini-batch)
       --epochs N            most epochs per run (default 300; early stopping on validation)

@@ -42,6 +42,8 @@ public struct DataFileError: Error, Sendable, Equatable, CustomStringConvertible
         case ratingOutOfRange
         /// A quoted field is not closed (titles CSV).
         case unterminatedQuote
+        /// A ratings line is longer than ``RatingsFile/maximumLineLength`` bytes.
+        case lineTooLong
     }
 
     /// The path as given by the caller.

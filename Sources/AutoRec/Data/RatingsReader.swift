@@ -29,6 +29,11 @@ public enum RatingsFormat: String, Sendable, Equatable, CaseIterable {
 /// Speed: the bytes are memory-mapped and parsed in place with no per-line allocation; only
 /// unusual lines (errors, `+`/exponent numbers, trailing spaces) take a slower general path.
 public enum RatingsFile {
+    /// The longest ratings line accepted, in bytes (64 KiB). A real line holds four numbers; a
+    /// longer one is refused with ``DataFileError/Kind/lineTooLong`` before it is copied or
+    /// split, so a corrupt file with megabytes on one line fails at once.
+    public static let maximumLineLength = 1 << 16
+
     /// Reads the ratings file at `path` into a ``RatingSet`` with sorted id maps.
     ///
     /// - Throws: ``DataFileError`` for unreadable files, directories, empty or header-only files
@@ -155,6 +160,7 @@ enum RatingsParser {
         var firstLine: [UInt8] = []
         while p < end {
             let (eol, next) = lineEnd(p, end)
+            if eol - p > RatingsFile.maximumLineLength { throw lineTooLong(eol - p, name: name, line: line) }
             let content = trimmed(Array(UnsafeBufferPointer(start: p, count: eol - p)))
             if !content.isEmpty {
                 firstLine = content
@@ -244,6 +250,7 @@ enum RatingsParser {
                 p = next
             } else {
                 let (eol, next) = lineEnd(p, end)
+                if eol - p > RatingsFile.maximumLineLength { throw lineTooLong(eol - p, name: context.name, line: line) }
                 let bytes = Array(UnsafeBufferPointer(start: p, count: eol - p))
                 p = next
                 guard let parsed = try generalLine(bytes, line: line, context: context) else {
@@ -263,6 +270,11 @@ enum RatingsParser {
             line += 1
         }
         return n
+    }
+
+    private static func lineTooLong(_ length: Int, name: String, line: Int) -> DataFileError {
+        DataFileError(file: name, line: line, kind: .lineTooLong,
+                      message: "line is too long (\(length) bytes; at most \(RatingsFile.maximumLineLength) are accepted)")
     }
 
     /// Reads up to 18 decimal digits into `value`; returns how many were read.

@@ -22,6 +22,9 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
     public var outputActivation: ActivationFunction = .identity
     /// λ in the objective Σ_observed (r − h(r))² + λ/2 · Σ‖W‖²_F.
     public var lambda: Double = 100
+    /// Dropout rate on the hidden units during training (0: none, the paper's model). Decoded
+    /// from older files as 0.
+    public var hiddenDropout: Double = 0
 
     /// The paper's defaults.
     public init(kind: AutoRecKind = .item, hidden: [Int] = [500], hiddenActivation: ActivationFunction = .sigmoid,
@@ -31,6 +34,19 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
         self.hiddenActivation = hiddenActivation
         self.outputActivation = outputActivation
         self.lambda = lambda
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, hidden, hiddenActivation, outputActivation, lambda, hiddenDropout }
+
+    /// Decodes a configuration; keys added after version 1 of the model file are optional.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(AutoRecKind.self, forKey: .kind)
+        hidden = try c.decode([Int].self, forKey: .hidden)
+        hiddenActivation = try c.decode(ActivationFunction.self, forKey: .hiddenActivation)
+        outputActivation = try c.decode(ActivationFunction.self, forKey: .outputActivation)
+        lambda = try c.decode(Double.self, forKey: .lambda)
+        hiddenDropout = try c.decodeIfPresent(Double.self, forKey: .hiddenDropout) ?? 0
     }
 }
 
@@ -62,6 +78,9 @@ public struct AutoRec: Sendable {
     /// Builds the graph; throws when a hidden size is not positive.
     public init(configuration: AutoRecConfiguration, inputSize: Int) throws(GraphError) {
         guard inputSize > 0 else { throw GraphError("AutoRec: the rating matrix has no \(configuration.kind == .item ? "users" : "items")") }
+        guard configuration.hiddenDropout >= 0 && configuration.hiddenDropout < 1 else {
+            throw GraphError("AutoRec: hidden dropout must be in [0, 1), got \(configuration.hiddenDropout)")
+        }
         guard !configuration.hidden.isEmpty, configuration.hidden.allSatisfy({ $0 > 0 }) else {
             throw GraphError("AutoRec: hidden sizes must be positive, got \(configuration.hidden)")
         }
@@ -70,8 +89,10 @@ public struct AutoRec: Sendable {
         let sizes = configuration.hidden
         graph = try Graph {
             Dense(inputSize: inputSize, outputSize: sizes[0], activation: configuration.hiddenActivation, name: "encoder")
+            if configuration.hiddenDropout > 0 { Dropout(rate: configuration.hiddenDropout) }
             for (i, size) in sizes.dropFirst().enumerated() {
                 Dense(inputSize: sizes[i], outputSize: size, activation: configuration.hiddenActivation, name: "hidden\(i + 1)")
+                if configuration.hiddenDropout > 0 { Dropout(rate: configuration.hiddenDropout) }
             }
             Dense(inputSize: sizes[sizes.count - 1], outputSize: inputSize, activation: configuration.outputActivation,
                   name: "decoder")
@@ -82,11 +103,14 @@ public struct AutoRec: Sendable {
     /// Σ over the batch's observed entries of (r − h(r))² + λ/2 · Σ‖W‖²_F over the weights
     /// (biases are not regularised). The penalty is added once per call: for mini-batches,
     /// scale λ by the batch's share if you want the full-batch objective in expectation.
+    ///
+    /// `seed` draws the dropout masks when the configuration has hidden dropout; pass a
+    /// different seed per step.
     public func objective<Scalar>(_ batch: SparseMatrix<Scalar>, parameters: Parameters<Scalar>,
-                                  lambda: Double? = nil) -> (loss: Scalar, gradient: Parameters<Scalar>) {
+                                  lambda: Double? = nil, seed: UInt64 = 0) -> (loss: Scalar, gradient: Parameters<Scalar>) {
         let lambda = lambda ?? configuration.lambda
         let (loss, gradient) = valueAndGradient(at: parameters) { tape, variables in
-            let context = ForwardContext(tape: tape, isTraining: true, outputPattern: batch)
+            let context = ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed), outputPattern: batch)
             let output = graph(.sparse(batch), parameters: variables, context: context)
             let error = maskedSquaredError(output)
             guard lambda > 0, let penalty = weightPenalty(variables, of: parameters) else { return error }

@@ -39,7 +39,11 @@ public struct ModelFile: Sendable {
         var metadata = info.mapValues { $0 }
         metadata["format"] = ModelFile.format
         metadata["version"] = ModelFile.version
-        metadata["configuration"] = String(decoding: try JSONEncoder().encode(r.model.configuration), as: UTF8.self)
+        // Sorted keys: the same model must give the same bytes (JSONEncoder's key order varies
+        // from one encoder to the next otherwise).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        metadata["configuration"] = String(decoding: try encoder.encode(r.model.configuration), as: UTF8.self)
         metadata["scale_minimum"] = String(r.scale.minimum)
         metadata["scale_maximum"] = String(r.scale.maximum)
         var file = SafeTensors(metadata: metadata)
@@ -91,6 +95,10 @@ public struct ModelFile: Sendable {
             }
             guard users.allSatisfy({ $0 >= 0 && Int($0) < userIds.count }), items.allSatisfy({ $0 >= 0 && Int($0) < itemIds.count }) else {
                 throw CheckpointError("\(path): a training rating refers to a user or item outside the id maps")
+            }
+            // Ids are non-negative (the readers refuse others; IdMap's table relies on it).
+            guard userIds.allSatisfy({ $0 >= 0 }), itemIds.allSatisfy({ $0 >= 0 }) else {
+                throw CheckpointError("\(path): the id maps contain a negative id")
             }
             guard Set(userIds).count == userIds.count, Set(itemIds).count == itemIds.count else {
                 throw CheckpointError("\(path): the id maps contain duplicates")

@@ -205,9 +205,13 @@ public struct AutoRecFitter: Sendable {
         let miniBatches: (Int) -> [SparseMatrix<Float>] = { [seed = options.seed, size = options.batchSize] epoch in
             shuffledBatches(count: matrix.rows, size: size, seed: seed, epoch: epoch).map { matrix.selectingRows($0) }
         }
+        var step: UInt64 = 0
         let objective: (SparseMatrix<Float>, Parameters<Float>) -> (loss: Float, gradient: Parameters<Float>) = { batch, p in
-            // λ is shared out over the batches so an epoch's total is the full objective.
-            model.objective(batch, parameters: p, lambda: lambda * Double(batch.rows) / Double(max(matrix.rows, 1)))
+            // λ is shared out over the batches so an epoch's total is the full objective; each
+            // evaluation gets its own dropout seed.
+            step &+= 1
+            return model.objective(batch, parameters: p, lambda: lambda * Double(batch.rows) / Double(max(matrix.rows, 1)),
+                                   seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ seedOffset &+ step)
         }
         let result: TrainingResult
         let state: Parameters<Float>

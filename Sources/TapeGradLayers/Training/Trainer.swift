@@ -66,7 +66,8 @@ public struct TrainingResult: Sendable {
 ///   - objective: the loss of a batch at given parameters, with its gradient.
 ///   - validate: the validation metric at given parameters (lower is better). Only validation
 ///     data may be used here: every decision (stopping, model selection) is taken on it.
-///   - callback: sees each epoch's record; return false to stop.
+///   - callback: sees each epoch's record, including the one whose loss was NaN or infinite
+///     (then training stops with ``StopReason/diverged`` whatever it returns); return false to stop.
 @discardableResult
 public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>, optimizer: inout O,
                                        configuration: TrainingConfiguration,
@@ -88,8 +89,12 @@ public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>,
         guard total.isFinite else {
             // No copy of every epoch's parameters is kept (at 240M weights that copy would cost
             // a gigabyte per step); the best validation epoch's, if any, are restored below.
-            history.append(EpochRecord(epoch: epoch, trainLoss: total, validation: nil, seconds: seconds))
+            let record = EpochRecord(epoch: epoch, trainLoss: total, validation: nil, seconds: seconds)
+            history.append(record)
             reason = .diverged
+            // The callback sees the failing epoch too (its loss is not finite), so a caller can
+            // report where training went wrong; training stops whatever it returns.
+            _ = callback(record)
             break epochs
         }
         let metric = validate?(parameters)
