@@ -123,19 +123,7 @@ func runTorchReference(shape: SyntheticShape, kind: AutoRecKind, epochs: Int, th
                        quiet: Bool) -> (seconds: Double, peak: Int?)? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("reference/autorec_torch.py").path
-    func python(_ arguments: [String]) -> (status: Int32, output: String)? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-    guard let check = python(["-c", "import torch"]), check.status == 0 else {
+    guard let check = runPython(["-c", "import torch"]), check.status == 0 else {
         printError("--compare: python3 cannot import torch; skipping the PyTorch reference")
         return nil
     }
@@ -144,7 +132,7 @@ func runTorchReference(shape: SyntheticShape, kind: AutoRecKind, epochs: Int, th
         return nil
     }
     if !quiet { print("running the PyTorch reference (\(epochs) epochs)…") }
-    guard let run = python([script, "--users", "\(shape.users)", "--items", "\(shape.items)", "--ratings", "\(shape.ratings)",
+    guard let run = runPython([script, "--users", "\(shape.users)", "--items", "\(shape.items)", "--ratings", "\(shape.ratings)",
                             "--model", kind.rawValue, "--epochs", "\(epochs)", "--threads", "\(threads)",
                             "--seed", "\(seed)", "--hidden", "\(hidden)"]),
           run.status == 0 else {

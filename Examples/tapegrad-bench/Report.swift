@@ -20,7 +20,8 @@ func cpuSeconds() -> Double {
 func peakResidentBytes() -> Int? {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+        // "VmHWM:\t  182000 kB": the padding before the number may be a tab only.
+        let parts = line.split(omittingEmptySubsequences: true, whereSeparator: { $0 == " " || $0 == "\t" })
         if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
     }
     return nil
@@ -70,4 +71,23 @@ func formatBytes(_ bytes: Int?) -> String {
     guard let bytes else { return "unknown" }
     let b = Double(bytes)
     return b >= 1e9 ? String(format: "%.2f GB", b / 1e9) : String(format: "%.0f MB", b / 1e6)
+}
+
+/// Runs `python3` with arguments (and extra environment variables, or some removed) in a
+/// child process for a side-by-side reference; nil if it cannot start. Standard error is
+/// discarded, standard output returned.
+func runPython(_ arguments: [String], environment changes: [String: String?] = [:]) -> (status: Int32, output: String)? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3"] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    for (key, value) in changes { environment[key] = value }
+    p.environment = environment
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }

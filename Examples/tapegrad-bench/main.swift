@@ -3,8 +3,7 @@
 // Each subcommand lives in its own file as a function `run<Name>Benchmark(_ arguments:)`:
 //   autorec  AutoRecBenchmark.swift  (I-/U-AutoRec full-batch training epochs)
 //   ops      OpsBenchmark.swift      (tape overhead on tiny tensors)
-//   matmul   (reserved: the dense GEMM benchmark; add MatmulBenchmark.swift and one line in
-//            `subcommands` below)
+//   matmul   MatmulBenchmark.swift   (dense GEMM GFLOP/s, with a numpy/OpenBLAS reference)
 // Shared helpers: Arguments.swift (hand-written flag parsing), Report.swift (timing, peak RSS,
 // JSON/text output).
 
@@ -16,6 +15,7 @@ import Glibc
 let subcommands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
     ("autorec", "seconds per full-batch I-AutoRec/U-AutoRec training epoch (k = 500, Rprop)", runAutoRecBenchmark),
     ("ops", "tape overhead: microseconds per tiny op (forward + backward)", runOpsBenchmark),
+    ("matmul", "dense GEMM GFLOP/s, optionally beside numpy/OpenBLAS", runMatmulBenchmark),
 ]
 
 let usage = """
@@ -29,6 +29,9 @@ let usage = """
           Synthetic ratings of that shape, k = 500 Float, Rprop, full-batch epochs through
           AutoRec.objective + Rprop.update. Prints the median seconds per epoch and peak RSS.
           --compare also runs reference/autorec_torch.py (PyTorch, dense) when torch imports.
+      matmul [--shape MxKxN] [--dtype float|double] [--transpose NN|TN|NT|TT] [--threads N]
+             [--reps N] [--json] [--compare]
+          C = op(A)·op(B) through the GEMM kernel; --compare runs numpy on the same shape.
       ops [--iterations N] [--json]
           Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
 
@@ -39,7 +42,7 @@ let usage = """
 func main() -> Int32 {
     var args = Array(CommandLine.arguments.dropFirst())
     guard let first = args.first else {
-        printError("tapegrad-bench: missing subcommand (autorec, ops); see --help")
+        printError("tapegrad-bench: missing subcommand (autorec, matmul, ops); see --help")
         return 2
     }
     if first == "--help" || first == "-h" || first == "help" {
