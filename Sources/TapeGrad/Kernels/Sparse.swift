@@ -200,18 +200,6 @@ extension Kernels {
         }
     }
 
-    /// `y[0..<k] += alpha · x[0..<k]`.
-    @inline(__always)
-    static func axpy<S: TensorScalar>(_ alpha: S, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ k: Int) {
-        var j = 0
-        let va = SIMD16<S>(repeating: alpha)
-        while j + 16 <= k {
-            store16(load16(y + j) + va * load16(x + j), y + j)
-            j += 16
-        }
-        while j < k { y[j] += alpha * x[j]; j += 1 }
-    }
-
     /// `x[0..<k] · y[0..<k]`: four SIMD16 partial sums over 64-element steps, then one over
     /// 16-element steps, then the scalar tail (a fixed order: results do not depend on threads).
     @inline(__always)
