@@ -51,6 +51,8 @@ public final class Tape<Scalar: TensorScalar> {
 
     /// Puts a tensor on the tape as a leaf: a parameter, an input or a constant (they are the
     /// same thing until a gradient is requested).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variable(_ value: Tensor<Scalar>, name: String = "") -> Variable<Scalar> {
         guard isRecording else { return Variable(value: value, tape: self, index: -1) }
         nodes.append(Node(op: name.isEmpty ? "leaf" : name, inputs: [], shape: value.shape, pullback: nil))
@@ -66,6 +68,8 @@ public final class Tape<Scalar: TensorScalar> {
     ///   - inputs: the variables the value was computed from, in the order the pullback
     ///     returns their gradients.
     ///   - pullback: maps the output's gradient to the inputs' gradients.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func record(_ value: Tensor<Scalar>, op: String, inputs: [Variable<Scalar>],
                        pullback: @escaping Pullback) -> Variable<Scalar> {
         guard isRecording else { return Variable(value: value, tape: self, index: -1) }
@@ -85,6 +89,8 @@ public final class Tape<Scalar: TensorScalar> {
     ///     the vector v of the vector–Jacobian product vᵀJ (default: all ones).
     ///   - wrt: the variables to differentiate with respect to; a variable the output does
     ///     not depend on gets a zero gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gradients(of output: Variable<Scalar>, withRespectTo wrt: [Variable<Scalar>],
                           seed: Tensor<Scalar>? = nil) -> [Tensor<Scalar>] {
         precondition(isRecording, "gradients(of:withRespectTo:): the tape was created with recording: false")
