@@ -359,3 +359,31 @@ struct ReproducibilityTests {
         #expect(a.model == b.model)
     }
 }
+
+@Suite("Dense GEMM and the thread count")
+struct GemmThreadDeterminismTests {
+    /// C = A·B on the blocked path with `threads` workers.
+    private func product(m: Int, n: Int, k: Int, threads: Int) -> [Float] {
+        var g = SplitMix64(seed: UInt64(m * 31 + n * 7 + k))
+        let a = (0..<(m * k)).map { _ in Float(Double(g.next() >> 11) / Double(1 << 53) - 0.5) }
+        let b = (0..<(k * n)).map { _ in Float(Double(g.next() >> 11) / Double(1 << 53) - 0.5) }
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    Gemm.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+                               b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n, threads: threads)
+                }
+            }
+        }
+        return c
+    }
+
+    @Test("the blocked GEMM sums each element in the same order for 1 and 2 threads (bit-identical)")
+    func sameBits() {
+        // Rows split between threads (m large) and columns split (m small); k over two KC slabs.
+        for (m, n, k) in [(130, 70, 1030), (24, 200, 520)] {
+            #expect(product(m: m, n: n, k: k, threads: 1) == product(m: m, n: n, k: k, threads: 2), "m \(m) n \(n) k \(k)")
+        }
+    }
+}
