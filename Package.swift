@@ -61,9 +61,11 @@ let package = Package(
         .executableTarget(name: "safetensors-writer", dependencies: ["TapeGradLayers"], path: "Examples/safetensors-writer"),
 
         // Tests.
+        // Helpers shared by the test targets.
+        .target(name: "TapeGradTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TapeGradTests", dependencies: ["TapeGrad", "TapeGradCheck"]),
-        .testTarget(name: "TapeGradLayersTests", dependencies: ["TapeGradLayers", "TapeGradCheck"]),
-        .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "AutoRecCLI", "TapeGradCheck"]),
+        .testTarget(name: "TapeGradLayersTests", dependencies: ["TapeGradLayers", "TapeGradCheck", "TapeGradTestSupport"]),
+        .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "AutoRecCLI", "TapeGradCheck", "TapeGradTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import TapeGradTestSupport
 import Foundation
 import Testing
 import TapeGrad
@@ -201,18 +202,6 @@ struct ModelFileReliabilityTests {
     }
 }
 
-/// The `safetensors-writer` helper, built next to the test bundle by `swift build`/`swift test`.
-func safetensorsWriterHelper() -> URL? {
-    if let path = ProcessInfo.processInfo.environment["SAFETENSORS_WRITER"] {
-        return URL(fileURLWithPath: path)
-    }
-    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var candidates = [me.deletingLastPathComponent().appendingPathComponent("safetensors-writer")]
-    if let bundle = Bundle.main.executableURL {
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("safetensors-writer"))
-    }
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-}
 
 @Suite("Numerics")
 struct NumericsReliabilityTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AutoRec
+import TapeGrad
 
 @Suite("Synthetic ratings")
 struct SyntheticRatingsTests {
@@ -70,9 +71,9 @@ struct SyntheticRatingsTests {
         let small = SyntheticRatings.generate(users: 300, items: 200, ratings: 15_000, seed: 4)
         let split = RatingSplit.random(small, testFraction: 0.1, seed: 4)
         let rank = 4
-        var rng = SplitMixForTest(seed: 1)
-        var p = (0..<(small.userCount * rank)).map { _ in 0.1 * rng.unitCentered() }
-        var q = (0..<(small.itemCount * rank)).map { _ in 0.1 * rng.unitCentered() }
+        var rng = SplitMix64(seed: 1)
+        var p = (0..<(small.userCount * rank)).map { _ in 0.1 * (rng.nextUnit() - 0.5) }
+        var q = (0..<(small.itemCount * rank)).map { _ in 0.1 * (rng.nextUnit() - 0.5) }
         var bu = [Double](repeating: 0, count: small.userCount), bi = [Double](repeating: 0, count: small.itemCount)
         let mu = split.train.mean
         let train = split.train
@@ -150,16 +151,3 @@ struct SyntheticRatingsTests {
     }
 }
 
-/// Test-local random numbers (the library's SplitMix64 lives in TapeGrad, not imported here).
-struct SplitMixForTest {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unitCentered() -> Double { Double(next() >> 11) * 0x1.0p-53 - 0.5 }
-}

@@ -1,3 +1,4 @@
+import TapeGradTestSupport
 import Foundation
 import Testing
 @testable import TapeGradLayers
@@ -560,19 +561,6 @@ struct SafeTensorsPythonInteropTests {
 
 // MARK: - Crash safety
 
-/// The `safetensors-writer` helper, built next to the test bundle by `swift build`/`swift test`;
-/// the environment variable SAFETENSORS_WRITER can point elsewhere.
-private func writerHelper() -> URL? {
-    if let path = ProcessInfo.processInfo.environment["SAFETENSORS_WRITER"] {
-        return URL(fileURLWithPath: path)
-    }
-    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var candidates = [me.deletingLastPathComponent().appendingPathComponent("safetensors-writer")]
-    if let bundle = Bundle.main.executableURL {
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("safetensors-writer"))
-    }
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-}
 
 @Suite("SafeTensors crash safety")
 struct SafeTensorsCrashSafetyTests {
@@ -588,7 +576,7 @@ struct SafeTensorsCrashSafetyTests {
     }
 
     @Test func killDuringSaveLeavesPreviousFileLoadable() throws {
-        guard let helper = writerHelper() else {
+        guard let helper = safetensorsWriterHelper() else {
             Issue.record("""
                 helper executable 'safetensors-writer' not found next to the test binary; it is built \
                 by `swift build` from its executable target (or set SAFETENSORS_WRITER to its path)

@@ -6,18 +6,10 @@
 import Testing
 import TapeGrad
 
-/// Deterministic generator (SplitMix64), so failures reproduce.
-struct GemmTestRng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) * 2 - 1 }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+/// The package's seeded generator, so failures reproduce; `unit` in [-1, 1).
+extension SplitMix64 {
+    mutating func unit() -> Double { nextUnit() * 2 - 1 }
+    mutating func below(_ n: Int) -> Int { nextInt(below: n) }
 }
 
 struct GemmTestCase: CustomStringConvertible {
@@ -46,7 +38,7 @@ let gemmTestD: GemmTestCall<Double> = {
 /// NaN, so reading outside the logical matrices shows up; padding of C must stay untouched; with
 /// beta == 0, C starts as NaN, which must not leak into the result.
 func gemmCheckCase<T: BinaryFloatingPoint>(_ t: GemmTestCase, threads: Int, seed: UInt64, _ call: GemmTestCall<T>) -> Int {
-    var rng = GemmTestRng(state: seed)
+    var rng = SplitMix64(seed: seed)
     let aRows = t.transA ? t.k : t.m, aCols = t.transA ? t.m : t.k
     let bRows = t.transB ? t.n : t.k, bCols = t.transB ? t.k : t.n
     let lda = aCols + t.padA, ldb = bCols + t.padB, ldc = t.n + t.padC
@@ -94,7 +86,7 @@ func gemmCheckCase<T: BinaryFloatingPoint>(_ t: GemmTestCase, threads: Int, seed
 
 /// Random cases with sizes around the kernel's tile and block edges.
 func gemmRandomCases(count: Int, seed: UInt64, sizes: [Int]) -> [GemmTestCase] {
-    var rng = GemmTestRng(state: seed)
+    var rng = SplitMix64(seed: seed)
     let alphas = [1.0, -0.5, 2.25, 0.0]
     let betas = [0.0, 1.0, -1.5, 0.5]
     return (0..<count).map { _ in
