@@ -119,7 +119,6 @@ public enum AutoRecCommand {
 
         // Runs.
         var reports = [RunReport]()
-        var firstFit: FitResult?
         try Parallelism.$threads.withValue(threads) {
             for run in 0..<repeats {
                 let split = try splits(run)
@@ -127,41 +126,23 @@ public enum AutoRecCommand {
                 var runOptions = options
                 runOptions.seed = seed &+ UInt64(run)
                 let progress = ProgressPrinter(console: console, quiet: quiet, prefix: repeats > 1 ? "split \(run + 1)/\(repeats) " : "")
-                // Each run's first epoch whose training loss was not finite. The trainer stops such
-                // a run and keeps its best validation epoch, so the fitter may still return a model;
-                // it is refused when it comes from a diverged run (the chosen λ's search or the
-                // final run), and a diverged run of another λ is only reported.
-                var divergences: [FitProgress] = []
                 let fit: FitResult
                 do {
                     fit = try AutoRecFitter(configuration: configuration, options: runOptions)
-                        .fit(split.train, scale: split.scale) { p in
-                            if !p.record.trainLoss.isFinite && !divergences.contains(where: { $0.run == p.run }) {
-                                divergences.append(p)
-                            }
-                            return progress.report(p)
-                        }
-                } catch let error as FitError {
+                        .fit(split.train, scale: split.scale, progress: progress.report)
                     progress.finish()
-                    if let d = divergences.first { throw FitError(divergenceMessage(d, detail: error.description)) }
+                } catch {
+                    progress.finish()  // end the live line before the error is printed
                     throw error
                 }
-                progress.finish()
-                if let d = divergences.first(where: { $0.phase != "λ search" || $0.lambda == fit.lambda }) {
-                    throw FitError(divergenceMessage(d, detail: nil))
-                }
-                if fit.stopReason == .diverged {
-                    throw FitError("training diverged (the loss became NaN or infinite) at epoch \(fit.history.count) with λ = \(fit.lambda)")
-                }
                 if !quiet {
-                    for d in divergences {
-                        console.err("note: " + divergenceMessage(d, detail: "λ = \(formatLambda(d.lambda)) was not chosen") + "\n")
+                    for d in fit.trials.compactMap(\.divergence) {
+                        console.err("note: \(d); λ = \(formatLambda(d.lambda)) was not chosen\n")
                     }
                 }
                 let metrics = fit.recommender.evaluate(split.test)
                 let ranking = fit.recommender.rankingMetrics(split.test, maxUsers: 2000, seed: seed)
                 reports.append(RunReport(fit: fit, metrics: metrics, ranking: ranking, split: split))
-                if firstFit == nil { firstFit = fit }
                 if repeats > 1 && !quiet {
                     console.err(String(format: "split %d/%d: test RMSE %.4f (λ %@, %d epochs)\n", run + 1, repeats, metrics.rmse,
                                        formatLambda(fit.lambda), fit.epochs))
@@ -192,16 +173,6 @@ public enum AutoRecCommand {
                             recs.map { titles[r.training.items.rawId(at: $0.item)] ?? String(r.training.items.rawId(at: $0.item)) }.joined(separator: "; ") + "\n")
             }
         }
-    }
-
-    /// `training diverged at epoch E (…): the training loss became nan`, and the fitter's own
-    /// explanation when it gave one.
-    static func divergenceMessage(_ p: FitProgress, detail: String?) -> String {
-        let loss = p.record.trainLoss.isNaN ? "NaN" : "infinite"
-        var text = "training diverged at epoch \(p.record.epoch) (\(p.phase) run \(p.run), λ = \(formatLambda(p.lambda))): "
-            + "the training loss became \(loss)"
-        if let detail { text += "; \(detail)" } else { text += "; try a smaller --learning-rate or another --optimizer" }
-        return text
     }
 
     struct RunReport {
@@ -241,9 +212,7 @@ public enum AutoRecCommand {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func formatLambda(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(format: "%.4g", x)
-    }
+    static func formatLambda(_ x: Double) -> String { compactNumber(x) }
 
     static func metricsJSON(_ reports: [RunReport]) -> [String: Any] {
         func runJSON(_ r: RunReport) -> [String: Any] {

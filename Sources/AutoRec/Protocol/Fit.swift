@@ -69,6 +69,35 @@ public struct LambdaTrial: Sendable, Codable {
     public var validationRMSE: Double
     /// The epoch where it was reached.
     public var bestEpoch: Int
+    /// Set when the run stopped because its training loss became NaN or infinite (its best
+    /// epoch before that still counts for the comparison, but it is never the chosen model).
+    public var divergence: Divergence?
+}
+
+/// Where a training run's loss stopped being finite.
+public struct Divergence: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// `"λ search"` or `"final"`.
+    public var phase: String
+    /// The run's number among the fit's runs (1-based).
+    public var run: Int
+    /// The run's λ.
+    public var lambda: Double
+    /// The first epoch whose training loss was not finite.
+    public var epoch: Int
+    /// That loss (NaN or ±∞).
+    public var loss: Double
+
+    /// `training diverged at epoch E (λ search run R, λ = L): the training loss became NaN`.
+    public var description: String {
+        "training diverged at epoch \(epoch) (\(phase) run \(run), λ = \(compactNumber(lambda))): "
+            + "the training loss became \(loss.isNaN ? "NaN" : "infinite")"
+    }
+}
+
+/// A number without a useless fraction: `100` rather than `100.0`, `31.62` rather than
+/// `31.622776601683793` (four significant digits).
+public func compactNumber(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(format: "%.4g", x)
 }
 
 /// The outcome of fitting.
@@ -133,7 +162,8 @@ public struct AutoRecFitter: Sendable {
                                                validator: validator, phase: "λ search", runNumber: trials.count + 1,
                                                runs: runs, progress: progress)
             trials.append(LambdaTrial(lambda: lambda, validationRMSE: result.bestValidation ?? .infinity,
-                                      bestEpoch: result.selectedEpoch))
+                                      bestEpoch: result.selectedEpoch,
+                                      divergence: divergence(of: result, phase: "λ search", run: trials.count + 1, lambda: lambda)))
             if trials.min(by: { $0.validationRMSE < $1.validationRMSE })!.lambda == lambda {
                 keep = (parameters, result.history, result.stopReason, state)
             }
@@ -148,8 +178,13 @@ public struct AutoRecFitter: Sendable {
             for lambda in refinements { try trial(lambda) }
         }
         let best = trials.min { $0.validationRMSE < $1.validationRMSE }!
+        // A run that diverged may still hold the best validation epoch, but a model from a
+        // diverging run is not trusted.
+        if let divergence = best.divergence ?? (best.validationRMSE.isFinite ? nil : trials.compactMap(\.divergence).first) {
+            throw FitError("\(divergence); try a smaller learning rate or another optimizer")
+        }
         guard best.validationRMSE.isFinite, var chosen = keep else {
-            throw FitError("training diverged for every λ tried (\(trials.map(\.lambda))); try another optimizer or learning rate")
+            throw FitError("no λ gave a finite validation RMSE (tried \(trials.map { compactNumber($0.lambda) }))")
         }
 
         let selectionHistory = chosen.history
@@ -165,6 +200,9 @@ public struct AutoRecFitter: Sendable {
                 let (parameters, result, state) = try run(on: fullInputs, lambda: best.lambda, epochs: max(best.bestEpoch, 1),
                                                    validator: nil, phase: "final", runNumber: runs + 1 + j, runs: runs + refits,
                                                    progress: progress, seedOffset: UInt64(j))
+                if let divergence = divergence(of: result, phase: "final", run: runs + 1 + j, lambda: best.lambda) {
+                    throw FitError("\(divergence); try a smaller learning rate or another optimizer")
+                }
                 members.append(parameters)
                 if j == 0 {
                     chosen = (parameters, result.history, result.stopReason, state)
@@ -183,6 +221,12 @@ public struct AutoRecFitter: Sendable {
                          trials: trials, selectionHistory: selectionHistory, history: history,
                          trainSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                          secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason, optimizerState: chosen.state)
+    }
+
+    /// The divergence of a run that stopped on a non-finite loss, else nil.
+    private func divergence(of result: TrainingResult, phase: String, run: Int, lambda: Double) -> Divergence? {
+        guard result.stopReason == .diverged, let last = result.history.last else { return nil }
+        return Divergence(phase: phase, run: run, lambda: lambda, epoch: last.epoch, loss: last.trainLoss)
     }
 
     /// One training run from fresh weights.
