@@ -7,6 +7,7 @@
 // Shared helpers: Arguments.swift (hand-written flag parsing), Report.swift (timing, peak RSS,
 // JSON/text output).
 
+import TapeGrad
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,7 +60,8 @@ func main() -> Int32 {
         return 0
     }
     do {
-        try command.run(args)
+        // As in training and the autorec program: subnormals flushed to zero.
+        try withDenormalsFlushedToZero { try command.run(args) }
         return 0
     } catch let error as UsageError {
         printError("tapegrad-bench \(first): \(error.message)")

@@ -14,11 +14,15 @@ public enum AutoRecCommand {
         let command = arguments.first.flatMap { ["train", "evaluate", "recommend", "help"].contains($0) ? $0 : nil } ?? "train"
         let rest = command == "train" && arguments.first != "train" ? arguments : Array(arguments.dropFirst())
         do {
-            switch command {
-            case "evaluate": try evaluate(rest, console: console)
-            case "recommend": try recommend(rest, console: console)
-            case "help": console.out(mainHelp)
-            default: try train(rest, console: console)
+            // Subnormal floats are flushed to zero for the whole command (see
+            // TapeGrad's Denormals.swift): prediction and training alike avoid their slow path.
+            try withDenormalsFlushedToZero {
+                switch command {
+                case "evaluate": try evaluate(rest, console: console)
+                case "recommend": try recommend(rest, console: console)
+                case "help": console.out(mainHelp)
+                default: try train(rest, console: console)
+                }
             }
             return 0
         } catch let error as UsageError {

@@ -123,3 +123,26 @@ func sparseEqualsDense() {
                                  columnIndices: p.columnIndices, values: p.values.map(Float.init))
     #expect(matmul(pf, wf).isApproximatelyEqual(to: matmul(pf.toDense(), wf), absoluteTolerance: 1e-5))
 }
+
+@Test("withDenormalsFlushedToZero flushes subnormals in scope, in worker threads, and restores the mode")
+func denormalsFlushed() {
+    let before = denormalMode()
+    let tiny = Tensor<Float>(repeating: Float.leastNormalMagnitude, shape: [1, 64])
+    let half = Tensor<Float>(repeating: 0.5, shape: [64, 64])
+    // Outside: 2⁻¹²⁶ · 0.5 is a subnormal (exact); a product through the kernels keeps it.
+    let kept = (tiny * Float(0.5)).scalars[0]
+    #if arch(x86_64)
+    #expect(kept.isSubnormal)
+    #endif
+    let (scalar, viaKernel, inside) = withDenormalsFlushedToZero {
+        ((tiny * Float(0.5)).scalars[0],
+         Parallelism.$threads.withValue(2) { matmul(tiny * Float(1e-3), half) }.scalars,
+         denormalMode())
+    }
+    #if arch(x86_64)
+    #expect(inside)
+    #expect(scalar == 0)
+    #expect(viaKernel.allSatisfy { $0 == 0 })
+    #endif
+    #expect(denormalMode() == before)
+}

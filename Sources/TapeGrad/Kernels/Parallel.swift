@@ -26,9 +26,15 @@ public func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
     // Sendable) into disjoint parts of their buffers. The contract above (body safe to call
     // concurrently) is exactly what Sendable would promise, and `concurrentPerform` joins before
     // returning, so the non-escaping closure never outlives this call.
+    // Workers run in the caller's denormal mode (see Denormals.swift), whatever their pool
+    // thread was set to before; their own mode is restored afterwards.
+    let flushing = denormalMode()
     withoutActuallyEscaping(body) { escapable in
         let shared = ParallelForBody(run: escapable)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let previous = denormalMode()
+            if previous != flushing { setDenormalMode(flushing: flushing) }
+            defer { if previous != flushing { setDenormalMode(flushing: previous) } }
             let start = w * count / workers
             let end = (w + 1) * count / workers
             for i in start..<end { shared.run(i) }

@@ -68,6 +68,10 @@ public struct TrainingResult: Sendable {
 ///     data may be used here: every decision (stopping, model selection) is taken on it.
 ///   - callback: sees each epoch's record, including the one whose loss was NaN or infinite
 ///     (then training stops with ``StopReason/diverged`` whatever it returns); return false to stop.
+///
+/// Runs with subnormal floats flushed to zero (``withDenormalsFlushedToZero(_:)``): training
+/// produces them, and on x86 each costs a slow microcode path (an ML-1M-sized AutoRec epoch
+/// doubled in time from the second epoch on without this).
 @discardableResult
 public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>, optimizer: inout O,
                                        configuration: TrainingConfiguration,
@@ -75,6 +79,19 @@ public func train<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>,
                                        objective: (Batch, Parameters<O.Scalar>) -> (loss: O.Scalar, gradient: Parameters<O.Scalar>),
                                        validate: ((Parameters<O.Scalar>) -> Double)? = nil,
                                        callback: (EpochRecord) -> Bool = { _ in true }) -> TrainingResult {
+    withDenormalsFlushedToZero {
+        trainEpochs(&parameters, optimizer: &optimizer, configuration: configuration, batches: batches,
+                    objective: objective, validate: validate, callback: callback)
+    }
+}
+
+/// The body of ``train(_:optimizer:configuration:batches:objective:validate:callback:)``.
+private func trainEpochs<O: Optimizer, Batch>(_ parameters: inout Parameters<O.Scalar>, optimizer: inout O,
+                                              configuration: TrainingConfiguration,
+                                              batches: (Int) -> [Batch],
+                                              objective: (Batch, Parameters<O.Scalar>) -> (loss: O.Scalar, gradient: Parameters<O.Scalar>),
+                                              validate: ((Parameters<O.Scalar>) -> Double)?,
+                                              callback: (EpochRecord) -> Bool) -> TrainingResult {
     var history = [EpochRecord]()
     var best: (epoch: Int, metric: Double, parameters: Parameters<O.Scalar>)?
     var reason = StopReason.completed
