@@ -262,7 +262,8 @@ public enum AutoRecCommand {
     // MARK: - evaluate
 
     static func evaluate(_ arguments: [String], console: Console) throws {
-        let args = try Arguments(arguments, valued: ["load", "test", "ratings", "synthetic", "test-fraction", "seed", "threads", "metrics-json"],
+        let args = try Arguments(arguments, valued: ["load", "test", "ratings", "synthetic", "test-fraction", "seed", "threads", "metrics-json",
+                                                     "predictions"],
                                  switches: ["help"])
         if args.has("help") { console.out(evaluateHelp); return }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
@@ -298,6 +299,15 @@ public enum AutoRecCommand {
         if let out = args.string("metrics-json") {
             try writeJSON(["test_rmse": metrics.rmse, "test_mae": metrics.mae, "ratings": ["test": metrics.count],
                            "unknown_test_ratings": unknown], to: out)
+        }
+        if let out = args.string("predictions") {
+            // One line per test rating, raw ids: for error analysis or blending with other models.
+            var text = "user,item,rating,prediction\n"
+            for k in 0..<test.count {
+                text += "\(test.users.rawId(at: Int(test.userIndices[k]))),\(test.items.rawId(at: Int(test.itemIndices[k]))),"
+                    + "\(test.values[k]),\(predictions[k])\n"
+            }
+            try writeText(text, to: out)
         }
     }
 

@@ -56,11 +56,13 @@ extension AutoRecCommand {
     static let evaluateHelp = """
     usage: autorec evaluate --load FILE (--test FILE | --ratings FILE | --synthetic UxIxR)
                             [--test-fraction F] [--seed N] [--threads N] [--metrics-json FILE]
+                            [--predictions FILE.csv]
 
     Evaluates a model saved with 'autorec train --save'. With --test the whole file is the test
     set; with --ratings or --synthetic the data is split again with the split seed and test
     fraction stored in the model (override with --seed, --test-fraction), reproducing the test
     set of training. Users or items unknown to the model get the default rating.
+    --predictions writes user,item,rating,prediction for every test rating (CSV, raw ids).
 
     """
 

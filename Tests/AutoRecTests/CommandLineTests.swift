@@ -86,9 +86,18 @@ func trainSaveEvaluateRecommend() throws {
     #expect(svgText.contains("validation RMSE") && svgText.contains("training loss") && svgText.contains("<polyline"))
 
     // evaluate regenerates the same synthetic data and split from the model's metadata.
-    let evaluation = runAutoRec(["evaluate", "--load", model, "--synthetic", "60x80x2400"])
+    let predictions = dir.appendingPathComponent("p.csv").path
+    let evaluation = runAutoRec(["evaluate", "--load", model, "--synthetic", "60x80x2400", "--predictions", predictions])
     #expect(evaluation.status == 0, "stderr: \(evaluation.err)")
     #expect(evaluation.out.contains(String(format: "test RMSE: %.4f", testRMSE)), "evaluate printed: \(evaluation.out)")
+    // The predictions file: a header and one line per test rating, whose RMSE is the printed one.
+    let lines = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n")
+    #expect(lines.first == "user,item,rating,prediction" && lines.count == 241)
+    let errors = lines.dropFirst().map { line -> Double in
+        let f = line.split(separator: ",").map { Double($0)! }
+        return (f[2] - f[3]) * (f[2] - f[3])
+    }
+    #expect(abs((errors.reduce(0, +) / Double(errors.count)).squareRoot() - testRMSE) < 1e-5)
 
     let recommend = runAutoRec(["recommend", "--load", model, "--user", "1", "--top", "5"])  // synthetic ids start at 1
     #expect(recommend.status == 0, "stderr: \(recommend.err)")
