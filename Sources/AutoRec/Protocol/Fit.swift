@@ -110,6 +110,9 @@ public struct FitResult: Sendable {
     public var epochs: Int
     /// The chosen λ's validation RMSE.
     public var validationRMSE: Double
+    /// How the training ratings were divided for the λ search: the ratings trained on and the
+    /// ratings held out for validation (the refit then uses all of them).
+    public var searchRatings: (train: Int, validation: Int)
     /// Every λ tried.
     public var trials: [LambdaTrial]
     /// The chosen λ's run on the validation split (training loss and validation RMSE per epoch).
@@ -228,6 +231,7 @@ public struct AutoRecFitter: Sendable {
         let model = try AutoRec(configuration: configuration, inputSize: fullInputs.matrix.columns)
         let recommender = try Recommender(model: model, ensemble: ensemble, training: training, scale: scale)
         return FitResult(recommender: recommender, lambda: best.lambda, epochs: epochs, validationRMSE: best.validationRMSE,
+                         searchRatings: (holdout.train.count, holdout.test.count),
                          trials: trials, selectionHistory: selectionHistory, history: history,
                          trainSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                          secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason, optimizerState: chosen.state)
