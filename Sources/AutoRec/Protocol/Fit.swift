@@ -310,29 +310,20 @@ public struct FitError: Error, CustomStringConvertible, Sendable {
 /// Validation RMSE of parameters on a fixed validation split, with the query pattern built once.
 struct Validator {
     let inputs: InstanceMatrix
-    let queries: QueryPattern
-    let warm: [Int]
+    let pairs: PairQuery
     let targets: [Float]
     let scale: RatingScale
 
     init(train: RatingSet, validation: RatingSet, kind: AutoRecKind, scale: RatingScale) {
         inputs = InstanceMatrix(train, kind: kind)
-        let perUser = train.ratingsPerUser(), perItem = train.ratingsPerItem()
-        warm = (0..<validation.count).filter {
-            perUser[Int(validation.userIndices[$0])] > 0 && perItem[Int(validation.itemIndices[$0])] > 0
-        }
-        let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { validation.userIndices[$0] },
-                                                            items: warm.map { validation.itemIndices[$0] }, kind: kind)
-        queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
+        pairs = PairQuery(users: validation.userIndices, items: validation.itemIndices,
+                          ratingsPerUser: train.ratingsPerUser(), ratingsPerItem: train.ratingsPerItem(), inputs: inputs)
         targets = validation.values
         self.scale = scale
     }
 
     func rmse(model: AutoRec, parameters: Parameters<Float>) -> Double {
-        var predictions = [Float](repeating: Float(scale.midpoint), count: targets.count)
-        let values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: parameters)
-        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
-        for (p, v) in values.enumerated() { predictions[warm[queries.order[p]]] = min(max(v, low), high) }
+        let predictions = pairs.predictions(model: model, ensemble: [parameters], inputs: inputs, scale: scale)
         return RatingMetrics(predictions: predictions, targets: targets).rmse
     }
 }

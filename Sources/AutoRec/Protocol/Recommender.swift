@@ -49,41 +49,20 @@ public struct Recommender: Sendable {
     /// clipped, with the default for cold users and items. Cost O(pairs · hidden) plus one
     /// encoder pass over the instances that are queried.
     public func predict(users: [Int32], items: [Int32]) -> [Float] {
-        precondition(users.count == items.count, "Recommender.predict: \(users.count) users for \(items.count) items")
-        let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
-        var result = [Float](repeating: defaultRating, count: users.count)
-        let warm = (0..<users.count).filter { k in
-            let (u, i) = (Int(users[k]), Int(items[k]))
-            return u >= 0 && i >= 0 && u < perUser.count && i < perItem.count && perUser[u] > 0 && perItem[i] > 0
-        }
-        guard !warm.isEmpty else { return result }
-        let kind = model.configuration.kind
-        let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { users[$0] }, items: warm.map { items[$0] }, kind: kind)
-        let queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
-        var values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: ensemble[0])
-        for member in ensemble.dropFirst() {
-            let more = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: member)
-            for p in values.indices { values[p] += more[p] }
-        }
-        if ensemble.count > 1 {
-            let scale = 1 / Float(ensemble.count)
-            for p in values.indices { values[p] *= scale }
-        }
-        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
-        for (p, v) in values.enumerated() {
-            result[warm[queries.order[p]]] = min(max(v, low), high)
-        }
-        return result
+        query(users: users, items: items).predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale)
+    }
+
+    /// The pairs arranged against this model's training data.
+    private func query(users: [Int32], items: [Int32]) -> PairQuery {
+        PairQuery(users: users, items: items, ratingsPerUser: training.ratingsPerUser(),
+                  ratingsPerItem: training.ratingsPerItem(), inputs: inputs)
     }
 
     /// RMSE and MAE on held-out ratings whose ids are in `training`'s maps.
     public func evaluate(_ test: RatingSet) -> RatingMetrics {
-        let predictions = predict(users: test.userIndices, items: test.itemIndices)
-        let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
-        let cold = (0..<test.count).filter { k in
-            perUser[Int(test.userIndices[k])] == 0 || perItem[Int(test.itemIndices[k])] == 0
-        }.count
-        return RatingMetrics(predictions: predictions, targets: test.values, coldCount: cold)
+        let pairs = query(users: test.userIndices, items: test.itemIndices)
+        let predictions = pairs.predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale)
+        return RatingMetrics(predictions: predictions, targets: test.values, coldCount: pairs.count - pairs.warm.count)
     }
 
     /// The predicted ratings of every item for a block of users, as a dense block
