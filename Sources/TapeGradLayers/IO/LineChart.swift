@@ -309,23 +309,21 @@ public struct LineChart: Sendable, Equatable {
             s += "<text x=\"\(c(x))\" y=\"\(c(plotBottom + 18))\">\(esc(LineChart.tickLabel(v, ticks: xTicks)))</text>\n"
         }
         s += "</g>\n"
-        if hasLeft {
-            s += "<g class=\"y-ticks-left\" font-size=\"11\" fill=\"#333333\" text-anchor=\"end\">\n"
-            for v in leftTicks.values {
-                let y = py(v, leftTicks)
-                s += "<line x1=\"\(c(plotLeft - 5))\" y1=\"\(c(y))\" x2=\"\(c(plotLeft))\" y2=\"\(c(y))\" stroke=\"#333333\"/>"
-                s += "<text x=\"\(c(plotLeft - 8))\" y=\"\(c(y + 4))\">\(esc(LineChart.tickLabel(v, ticks: leftTicks)))</text>\n"
+        // One y-axis's ticks: a tick mark from `markFrom` to `markTo` and a label at `labelX`.
+        func yTicks(_ side: String, anchor: String, ticks: Ticks, markFrom: Double, markTo: Double, labelX: Double) {
+            s += "<g class=\"y-ticks-\(side)\" font-size=\"11\" fill=\"#333333\" text-anchor=\"\(anchor)\">\n"
+            for v in ticks.values {
+                let y = py(v, ticks)
+                s += "<line x1=\"\(c(markFrom))\" y1=\"\(c(y))\" x2=\"\(c(markTo))\" y2=\"\(c(y))\" stroke=\"#333333\"/>"
+                s += "<text x=\"\(c(labelX))\" y=\"\(c(y + 4))\">\(esc(LineChart.tickLabel(v, ticks: ticks)))</text>\n"
             }
             s += "</g>\n"
         }
+        if hasLeft {
+            yTicks("left", anchor: "end", ticks: leftTicks, markFrom: plotLeft - 5, markTo: plotLeft, labelX: plotLeft - 8)
+        }
         if hasRight {
-            s += "<g class=\"y-ticks-right\" font-size=\"11\" fill=\"#333333\" text-anchor=\"start\">\n"
-            for v in rightTicks.values {
-                let y = py(v, rightTicks)
-                s += "<line x1=\"\(c(plotRight))\" y1=\"\(c(y))\" x2=\"\(c(plotRight + 5))\" y2=\"\(c(y))\" stroke=\"#333333\"/>"
-                s += "<text x=\"\(c(plotRight + 8))\" y=\"\(c(y + 4))\">\(esc(LineChart.tickLabel(v, ticks: rightTicks)))</text>\n"
-            }
-            s += "</g>\n"
+            yTicks("right", anchor: "start", ticks: rightTicks, markFrom: plotRight, markTo: plotRight + 5, labelX: plotRight + 8)
         }
 
         // Axis labels.
