@@ -4,6 +4,7 @@
 //   autorec  AutoRecBenchmark.swift  (I-/U-AutoRec full-batch training epochs)
 //   ops      OpsBenchmark.swift      (tape overhead on tiny tensors)
 //   matmul   MatmulBenchmark.swift   (dense GEMM GFLOP/s, with a numpy/OpenBLAS reference)
+//   sparse   SparseBenchmark.swift   (the sparse products of an AutoRec epoch, one by one)
 // Shared helpers: Arguments.swift (hand-written flag parsing), Report.swift (timing, peak RSS,
 // JSON/text output).
 
@@ -17,6 +18,7 @@ let subcommands: [(name: String, summary: String, run: ([String]) throws -> Void
     ("autorec", "seconds per full-batch I-AutoRec/U-AutoRec training epoch (k = 500, Rprop)", runAutoRecBenchmark),
     ("ops", "tape overhead: microseconds per tiny op (forward + backward)", runOpsBenchmark),
     ("matmul", "dense GEMM GFLOP/s, optionally beside numpy/OpenBLAS", runMatmulBenchmark),
+    ("sparse", "milliseconds per sparse product of an AutoRec epoch (spmm, transposed spmm, sddmm)", runSparseBenchmark),
 ]
 
 let usage = """
@@ -35,6 +37,8 @@ let usage = """
           C = op(A)·op(B) through the GEMM kernel; --compare runs numpy on the same shape.
       ops [--iterations N] [--json]
           Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
+      sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N] [--json]
+          Times the three sparse products of an AutoRec epoch one by one on that pattern.
 
       --help, -h   this text
     """

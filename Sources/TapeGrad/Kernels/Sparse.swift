@@ -4,21 +4,51 @@
 // Their pullbacks are again spmm (with the pattern or its transpose), so the cost of AutoRec is
 // proportional to the number of observed ratings times the hidden size.
 //
-// Performance notes (measured on the project machine, see Examples/tapegrad-bench):
-// - Both kernels are bound by loading gathered rows of the dense operand (k = 500: 2 KB per
-//   stored entry), not by arithmetic. spmm therefore keeps its output in registers (8 or 4
-//   SIMD16 accumulators) instead of doing a load–add–store of the output row per entry, so the
-//   loads of successive entries overlap.
-// - When a 64-column slab of the gathered operand fits in L2, spmm runs slab by slab over all
-//   of a thread's rows: every gathered row segment then comes from L2 instead of L3/DRAM.
+// Performance notes (measured with `tapegrad-bench sparse`, see Docs/Performance.md):
+// - Both kernels are bound by moving gathered rows of the dense operand (k = 500: 2 KB per
+//   stored entry), not by arithmetic: one multiply-add per 4 bytes loaded. Where those rows come
+//   from decides the speed, so the work is tiled in two dimensions (`SparseTiling`):
+//   * column blocks: the pattern's columns are cut into blocks whose rows of the gathered
+//     operand fill about twice L2; a thread runs every one of its rows over one block before
+//     moving to the next, so the gathered rows come from L2/L3 instead of DRAM;
+//   * row groups: a thread's rows are cut into groups whose output (spmm) or A rows (sddmm)
+//     fit its share of L3, so the rows revisited once per column block stay in L3.
+//   Each row's entries inside a block are contiguous in CSR (columns increase within a row); a
+//   per-row cursor finds them without any stored index.
+// - spmm accumulates each row in chunks of 128/64/16 columns held in registers, loaded from and
+//   stored to the output once per (row, block). Every output element still sees its row's
+//   entries in storage order, each as `acc + v · w`, so results are bit-identical to a plain
+//   row-by-row loop and independent of the blocking and the thread count.
 // - Rows are split between threads by stored entries, not by rows (rating data is skewed).
-// - Determinism: every output element is computed by one thread, summing the row's entries in
-//   storage order; the split between threads never changes what a row computes.
 
 extension Kernels {
-    /// Column-slab width of the slab-ordered spmm and the L2 budget its gathered slab must fit.
-    static let spmmSlabWidth = 64
-    static let spmmSlabBudgetBytes = 1_600_000
+    /// How the sparse kernels tile their work (see the notes at the top of this file).
+    struct SparseTiling: Sendable {
+        /// Columns of the pattern per block.
+        let blockColumns: Int
+        /// Rows per group.
+        let groupRows: Int
+
+        /// A tiling given explicitly (tests use tiny ones to exercise every path on small data).
+        init(blockColumns: Int, groupRows: Int) {
+            precondition(blockColumns > 0 && groupRows > 0, "SparseTiling: block \(blockColumns) and group \(groupRows) must be positive")
+            self.blockColumns = blockColumns
+            self.groupRows = groupRows
+        }
+
+        /// The tiling for this machine's caches. Blocks: the gathered operand's rows of a block
+        /// fill twice L2. Measured on ML-1M and ML-10M patterns (k = 500, 1 MiB L2): blocks of
+        /// 128–256 columns (in L2) lose to 1,024 (2 MiB, served by L3) because a sparse row has
+        /// too few entries in a narrow block to pay for loading and storing its output row once
+        /// per block; no blocking at all is 2.5× slower on ML-10M, where the whole operand
+        /// (140 MB) is in DRAM. Groups: a thread's output (or A) rows fill its share of a
+        /// quarter of L3, so they are still in L3 when the next block revisits them.
+        init(columns: Int, k: Int, stride: Int, threads: Int) {
+            let rowBytes = max(1, k * stride)
+            self.init(blockColumns: max(16, min(max(columns, 1), 2 * CacheSizes.l2 / rowBytes)),
+                      groupRows: max(64, CacheSizes.l3 / 4 / max(1, threads) / rowBytes))
+        }
+    }
 
     /// Runs `body` on contiguous row ranges holding about equal numbers of stored entries (plus
     /// one unit per row for writing it), one range per thread.
@@ -45,56 +75,66 @@ extension Kernels {
         }
     }
 
-    /// `y[r, :] = Σ_p values[p] · w[columns[p], :]` for every row r of a CSR matrix; `y` is
-    /// rows×k and fully overwritten. With `valueIndex`, entry p's value is
-    /// `values[valueIndex[p]]` (a permutation applied on the fly, for the transposed pattern).
-    /// `wRows` is the number of rows of `w` (it decides the cache blocking). Rows are split
-    /// between threads by stored entries; each thread writes its own rows.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func spmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
-                                      values: UnsafePointer<S>, valueIndex: UnsafePointer<Int>? = nil, rows: Int,
-                                      w: UnsafePointer<S>, wRows: Int, k: Int, y: UnsafeMutablePointer<S>) {
-        guard rows > 0, k > 0 else { return }
-        let slabFits = wRows * spmmSlabWidth * MemoryLayout<S>.stride <= spmmSlabBudgetBytes
-        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
-            if k < 16 {
-                for r in range {
-                    spmmScalar(rowPointers[r], rowPointers[r + 1], columnIndices, values, valueIndex, w, k, y + r * k)
-                }
-            } else if k < 64 {
-                forEachChunk(k, width: 16) { j in
-                    for r in range {
-                        spmmChunk1(rowPointers[r], rowPointers[r + 1], columnIndices, values, valueIndex, w + j, k, y + r * k + j)
+    /// Visits the stored entries of rows `range` tile by tile: for each group of rows, for each
+    /// block of `blockColumns` columns (in increasing order), for each row of the group that has
+    /// entries in the block, `body(row, start, end)` with the entries `start..<end` of that row
+    /// lying in the block. Every row's entries are visited in storage order.
+    @inline(__always)
+    static func forEachTile(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>, range: Range<Int>,
+                            columns: Int, tiling: SparseTiling, _ body: (Int, Int, Int) -> Void) {
+        if columns <= tiling.blockColumns {
+            for r in range where rowPointers[r] < rowPointers[r + 1] { body(r, rowPointers[r], rowPointers[r + 1]) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: min(range.count, tiling.groupRows)) { cursor in
+            var groupStart = range.lowerBound
+            while groupStart < range.upperBound {
+                let group = groupStart..<min(range.upperBound, groupStart + tiling.groupRows)
+                for r in group { cursor[r - group.lowerBound] = rowPointers[r] }
+                var blockEnd = 0
+                while blockEnd < columns {
+                    blockEnd = min(columns, blockEnd + tiling.blockColumns)
+                    let limit = Int32(truncatingIfNeeded: blockEnd)
+                    for r in group {
+                        let start = cursor[r - group.lowerBound], rowEnd = rowPointers[r + 1]
+                        var end = start
+                        while end < rowEnd && columnIndices[end] < limit { end += 1 }
+                        if end > start {
+                            body(r, start, end)
+                            cursor[r - group.lowerBound] = end
+                        }
                     }
                 }
-            } else if slabFits || k < 128 {
-                // Slab order: one 64-column slab of w (fits L2) serves all of this thread's rows.
-                forEachChunk(k, width: 64) { j in
-                    for r in range {
-                        spmmChunk4(rowPointers[r], rowPointers[r + 1], columnIndices, values, valueIndex, w + j, k, y + r * k + j)
-                    }
-                }
-            } else {
-                // Row order: 128 columns at a time; the row's gathered rows stay in L2 between chunks.
-                for r in range {
-                    let (start, end) = (rowPointers[r], rowPointers[r + 1])
-                    forEachChunk(k, width: 128) { j in
-                        spmmChunk8(start, end, columnIndices, values, valueIndex, w + j, k, y + r * k + j)
-                    }
-                }
+                groupStart = group.upperBound
             }
         }
     }
 
-    /// Calls `body(j)` for column offsets covering 0..<k with chunks of `width` (k ≥ width);
-    /// the last chunk is shifted left to end at k, overlapping the previous one. Overlap is
-    /// harmless for spmm: a column's result does not depend on the chunk that computes it.
-    @inline(__always)
-    static func forEachChunk(_ k: Int, width: Int, _ body: (Int) -> Void) {
-        var j = 0
-        while j + width <= k { body(j); j += width }
-        if j < k { body(k - width) }
+    /// `y[r, :] = Σ_p values[p] · w[columns[p], :]` for every row r of a CSR matrix; `y` is
+    /// rows×k and fully overwritten. With `valueIndex`, entry p's value is
+    /// `values[valueIndex[p]]` (a permutation applied on the fly, for the transposed pattern).
+    /// `wRows` is the number of rows of `w` (the pattern's column count; it decides the
+    /// blocking). Rows are split between threads by stored entries; each thread writes its own rows.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func spmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
+                                      values: UnsafePointer<S>, valueIndex: UnsafePointer<Int>? = nil, rows: Int,
+                                      w: UnsafePointer<S>, wRows: Int, k: Int, y: UnsafeMutablePointer<S>,
+                                      tiling: SparseTiling? = nil) {
+        guard rows > 0, k > 0 else { return }
+        let tiling = tiling ?? SparseTiling(columns: wRows, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
+        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
+            (y + range.lowerBound * k).initialize(repeating: 0, count: range.count * k)
+            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: wRows,
+                        tiling: tiling) { r, start, end in
+                let out = y + r * k
+                var j = 0
+                while j + 128 <= k { spmmAccumulate8(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 128 }
+                if j + 64 <= k { spmmAccumulate4(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 64 }
+                while j + 16 <= k { spmmAccumulate1(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 16 }
+                if j < k { spmmAccumulateScalar(start, end, columnIndices, values, valueIndex, w + j, k, k - j, out + j) }
+            }
+        }
     }
 
     @inline(__always)
@@ -113,13 +153,14 @@ extension Kernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<S>.self)
     }
 
-    /// 128 output columns of one row, in eight register accumulators.
+    /// `out[0..<128] += Σ_p v_p · w[col_p, 0..<128]` over entries start..<end, in eight register
+    /// accumulators (one load and one store of the output per call).
     @inline(__always)
-    static func spmmChunk8<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
-                                            _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
-                                            _ out: UnsafeMutablePointer<S>) {
-        var a0 = SIMD16<S>(), a1 = SIMD16<S>(), a2 = SIMD16<S>(), a3 = SIMD16<S>()
-        var a4 = SIMD16<S>(), a5 = SIMD16<S>(), a6 = SIMD16<S>(), a7 = SIMD16<S>()
+    static func spmmAccumulate8<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
+                                                 _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
+                                                 _ out: UnsafeMutablePointer<S>) {
+        var a0 = load16(out), a1 = load16(out + 16), a2 = load16(out + 32), a3 = load16(out + 48)
+        var a4 = load16(out + 64), a5 = load16(out + 80), a6 = load16(out + 96), a7 = load16(out + 112)
         var p = start
         while p < end {
             let v = SIMD16<S>(repeating: entryValue(values, valueIndex, p))
@@ -132,12 +173,12 @@ extension Kernels {
         store16(a4, out + 64); store16(a5, out + 80); store16(a6, out + 96); store16(a7, out + 112)
     }
 
-    /// 64 output columns of one row, in four register accumulators.
+    /// As ``spmmAccumulate8`` for 64 columns.
     @inline(__always)
-    static func spmmChunk4<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
-                                            _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
-                                            _ out: UnsafeMutablePointer<S>) {
-        var a0 = SIMD16<S>(), a1 = SIMD16<S>(), a2 = SIMD16<S>(), a3 = SIMD16<S>()
+    static func spmmAccumulate4<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
+                                                 _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
+                                                 _ out: UnsafeMutablePointer<S>) {
+        var a0 = load16(out), a1 = load16(out + 16), a2 = load16(out + 32), a3 = load16(out + 48)
         var p = start
         while p < end {
             let v = SIMD16<S>(repeating: entryValue(values, valueIndex, p))
@@ -148,12 +189,12 @@ extension Kernels {
         store16(a0, out); store16(a1, out + 16); store16(a2, out + 32); store16(a3, out + 48)
     }
 
-    /// 16 output columns of one row.
+    /// As ``spmmAccumulate8`` for 16 columns.
     @inline(__always)
-    static func spmmChunk1<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
-                                            _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
-                                            _ out: UnsafeMutablePointer<S>) {
-        var a0 = SIMD16<S>()
+    static func spmmAccumulate1<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
+                                                 _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
+                                                 _ out: UnsafeMutablePointer<S>) {
+        var a0 = load16(out)
         var p = start
         while p < end {
             a0 += SIMD16<S>(repeating: entryValue(values, valueIndex, p)) * load16(w + Int(columns[p]) * k)
@@ -162,32 +203,34 @@ extension Kernels {
         store16(a0, out)
     }
 
-    /// A whole row for k < 16.
+    /// As ``spmmAccumulate8`` for the last `width` (< 16) columns, element by element.
     @inline(__always)
-    static func spmmScalar<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
-                                            _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int,
-                                            _ out: UnsafeMutablePointer<S>) {
-        out.initialize(repeating: 0, count: k)
+    static func spmmAccumulateScalar<S: TensorScalar>(_ start: Int, _ end: Int, _ columns: UnsafePointer<Int32>, _ values: UnsafePointer<S>,
+                                                      _ valueIndex: UnsafePointer<Int>?, _ w: UnsafePointer<S>, _ k: Int, _ width: Int,
+                                                      _ out: UnsafeMutablePointer<S>) {
         for p in start..<end {
             let v = entryValue(values, valueIndex, p)
             let x = w + Int(columns[p]) * k
-            for j in 0..<k { out[j] += v * x[j] }
+            for j in 0..<width { out[j] += v * x[j] }
         }
     }
 
     /// `out[p] = a[i_p, :] · b[j_p, :]` for every stored entry p of a CSR pattern, with `a`
     /// rows×k and `b` columns×k (both row-major, so every dot product reads contiguous memory).
-    /// Rows are split between threads by stored entries.
+    /// `columns` is the pattern's column count (the rows of `b`; it decides the blocking). Rows
+    /// are split between threads by stored entries; tiles as in ``spmm``, so the gathered rows
+    /// of `b` come from L2.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func sddmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
-                                       rows: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, k: Int,
-                                       out: UnsafeMutablePointer<S>) {
+                                       rows: Int, columns: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, k: Int,
+                                       out: UnsafeMutablePointer<S>, tiling: SparseTiling? = nil) {
+        let tiling = tiling ?? SparseTiling(columns: columns, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
         forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
-            for r in range {
+            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: columns,
+                        tiling: tiling) { r, start, end in
                 let ar = a + r * k
-                var p = rowPointers[r]
-                let end = rowPointers[r + 1]
+                var p = start
                 // Two entries at a time: the loads of a's row serve both dot products.
                 while p + 2 <= end {
                     let (d0, d1) = dot2(ar, b + Int(columnIndices[p]) * k, b + Int(columnIndices[p + 1]) * k, k)

@@ -139,7 +139,7 @@ extension Kernels {
                 pattern.columnIndices.withUnsafeBufferPointer { ci in
                     a.scalars.withUnsafeBufferPointer { pa in
                         bt.scalars.withUnsafeBufferPointer { pb in
-                            sddmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: pattern.rows,
+                            sddmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: pattern.rows, columns: pattern.columns,
                                   a: pa.baseAddress!, b: pb.baseAddress!, k: k, out: o.baseAddress!)
                         }
                     }
