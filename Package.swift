@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "AutoRecCLI", dependencies: ["AutoRec"], swiftSettings: speed),
 
         // Programs.
-        .executableTarget(name: "autorec", dependencies: ["AutoRecCLI"], path: "Examples/autorec",
+        .executableTarget(name: "autorec", dependencies: ["AutoRecCLI", "TapeGrad"], path: "Examples/autorec",
                           swiftSettings: speed),
         .executableTarget(name: "tapegrad-bench", dependencies: ["AutoRec"], path: "Examples/tapegrad-bench",
                           exclude: ["reference"], swiftSettings: speed),

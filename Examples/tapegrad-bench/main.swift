@@ -64,7 +64,9 @@ func main() -> Int32 {
         return 0
     }
     do {
-        // As in training and the autorec program: subnormals flushed to zero.
+        // As in training and the autorec program: subnormals flushed to zero, freed memory
+        // kept for reuse (see TapeGrad's Denormals.swift and Allocator.swift).
+        Allocator.retainFreedMemory()
         try withDenormalsFlushedToZero { try command.run(args) }
         return 0
     } catch let error as UsageError {

@@ -108,6 +108,10 @@ public enum Initializer: Sendable, Equatable {
     case heNormal
     /// He uniform: U(−a, a), a = √(6 / fanIn).
     case heUniform
+    /// For a matrix stored outputs × inputs: draws the inputs × outputs matrix (the reversed
+    /// shape) with the wrapped rule and stores its transpose, so the values, fan-in and fan-out
+    /// are those of the same layer stored the usual way, from the same seed.
+    indirect case transposed(Initializer)
 
     /// A tensor of `shape` filled by this rule; for matrices fanIn = shape[0] and
     /// fanOut = shape[1] (weights are stored inputs × outputs).
@@ -121,6 +125,10 @@ public enum Initializer: Sendable, Equatable {
             .normal(shape, standardDeviation: Scalar(s), generator: &generator)
         }
         switch self {
+        case .transposed(let rule):
+            precondition(shape.count == 2, "Initializer.transposed: needs a matrix shape, got \(shape)")
+            let drawn: Tensor<Scalar> = rule.make([shape[1], shape[0]], generator: &generator)
+            return drawn.transposed
         case .zeros: return .zeros(shape)
         case .constant(let c): return Tensor(repeating: Scalar(c), shape: shape)
         case .uniform(let lower, let upper):

@@ -71,7 +71,7 @@ func clippingAndDefault() throws {
     let model = try AutoRec(configuration: AutoRecConfiguration(hidden: [2]), inputSize: 3)
     var p: Parameters<Float> = model.graph.initialParameters(seed: 1)
     p["decoder.bias"] = Tensor([100, -100, 3])    // user 0: +∞ → 5, user 1: −∞ → 1
-    p["decoder.weight"] = .zeros([2, 3])
+    p["decoder.weight"] = .zeros([3, 2])
     let r = try Recommender(model: model, ensemble: [p], training: training, scale: RatingScale(minimum: 1, maximum: 5))
     let predictions = r.predict(users: [0, 1, 2, 0, -1], items: [2, 0, 0, 3, 0])
     #expect(predictions == [5, 1, 3, 3, 3])

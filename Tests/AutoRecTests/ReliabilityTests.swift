@@ -111,6 +111,30 @@ struct ModelFileReliabilityTests {
         }
     }
 
+    @Test("a version 1 file (decoder weight stored k × inputs) loads, converted, with the same predictions")
+    func versionOneUpgrade() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/m.safetensors"
+        let fit = try savedModel(at: path, hidden: 3)
+        let old = dir.path + "/v1.safetensors"
+        try rewrite(path, to: old) { f in
+            f.metadata["version"] = "1"
+            let w: [Float] = try f.values("decoder.weight")
+            let shape = try #require(f.entries.first { $0.name == "decoder.weight" }?.shape)
+            #expect(shape[1] == 3)
+            var t = [Float](repeating: 0, count: w.count)
+            for r in 0..<shape[0] { for c in 0..<shape[1] { t[c * shape[0] + r] = w[r * shape[1] + c] } }
+            _ = f.remove(named: "decoder.weight")
+            try f.add("decoder.weight", t, shape: [shape[1], shape[0]])
+        }
+        let loaded = try ModelFile(contentsOf: old)
+        let expected = try #require(fit.recommender.ensemble.first?["decoder.weight"])
+        #expect(loaded.recommender.ensemble.first?["decoder.weight"] == expected)
+        let test = smallSplit().test
+        #expect(loaded.recommender.predict(users: test.userIndices, items: test.itemIndices)
+                == fit.recommender.predict(users: test.userIndices, items: test.itemIndices))
+    }
+
     @Test("a byte flipped anywhere in the length or header: rejected or loaded, never a crash")
     func flippedHeaderBytes() throws {
         let dir = try TemporaryDirectory()

@@ -150,3 +150,48 @@ func batches() {
     #expect(a == shuffledBatches(count: 10, size: 3, seed: 1, epoch: 2))
     #expect(a != shuffledBatches(count: 10, size: 3, seed: 1, epoch: 3))
 }
+
+@Test("Dense with W stored outputs × inputs: same initial values (transposed), outputs and gradients as the default layout")
+func denseWeightLayouts() throws {
+    func graph(_ layout: WeightLayout) throws -> Graph {
+        try Graph {
+            Dense(inputSize: 7, outputSize: 5, activation: .sigmoid, name: "encoder")
+            Dense(inputSize: 5, outputSize: 7, activation: .identity, weightLayout: layout, name: "decoder")
+        }
+    }
+    let (a, b) = (try graph(.inputsByOutputs), try graph(.outputsByInputs))
+    let pa: Parameters<Double> = a.initialParameters(seed: 11)
+    let pb: Parameters<Double> = b.initialParameters(seed: 11)
+    #expect(pb["decoder.weight"]!.shape == [7, 5])
+    #expect(pb["decoder.weight"]! == pa["decoder.weight"]!.transposed)
+    #expect(pb["encoder.weight"]! == pa["encoder.weight"]!)
+
+    var g = SplitMix64(seed: 3)
+    let x = Tensor<Double>.uniform([4, 7], lower: -1, upper: 1, generator: &g)
+    let sparse = SparseMatrix<Double>(rows: 4, columns: 7, rowIndices: [0, 0, 1, 2, 3, 3], columnIndices: [1, 6, 0, 3, 2, 5],
+                                      values: [1, -2, 0.5, 3, 1, 4])
+    for sparseInput in [false, true] {
+        // Loss: sum of squares of the outputs, densely, or at the sparse input's own pattern.
+        func lossAndGradients(_ graph: Graph, _ p: Parameters<Double>) -> (Double, [Tensor<Double>]) {
+            let tape = Tape<Double>()
+            let vars = p.tensors.map { tape.variable($0) }
+            let value: Variable<Double>
+            if sparseInput {
+                let context = ForwardContext<Double>(tape: tape, isTraining: false, outputPattern: sparse)
+                guard case .sampled(let out, _) = graph(.sparse(sparse), parameters: vars, context: context) else { fatalError() }
+                value = out
+            } else {
+                let context = ForwardContext<Double>(tape: tape, isTraining: false)
+                guard case .dense(let out) = graph(.dense(tape.variable(x)), parameters: vars, context: context) else { fatalError() }
+                value = out
+            }
+            let loss = (value * value).sum()
+            return (loss.value.scalar, tape.gradients(of: loss, withRespectTo: vars))
+        }
+        let (la, ga) = lossAndGradients(a, pa)
+        let (lb, gb) = lossAndGradients(b, pb)
+        #expect(abs(la - lb) <= 1e-12 * abs(la))
+        #expect(gb[2].isApproximatelyEqual(to: ga[2].transposed, absoluteTolerance: 1e-12))
+        for i in [0, 1, 3] { #expect(gb[i].isApproximatelyEqual(to: ga[i], absoluteTolerance: 1e-12)) }
+    }
+}

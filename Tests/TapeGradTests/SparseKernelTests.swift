@@ -141,3 +141,10 @@ func cacheSizes() {
     #expect(CacheSizes.parseSize("lots") == nil)
     #expect(CacheSizes.l2 > 0 && CacheSizes.l3 >= CacheSizes.l2)
 }
+
+#if canImport(Glibc)
+@Test("Allocator.retainFreedMemory finds glibc's mallopt and both settings are accepted")
+func retainFreedMemory() {
+    #expect(Allocator.retainFreedMemory())
+}
+#endif

@@ -59,7 +59,8 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
 /// ```swift
 /// Graph {
 ///     Dense(inputSize: m, outputSize: 500, activation: .sigmoid, name: "encoder")   // V, μ
-///     Dense(inputSize: 500, outputSize: m, activation: .identity, name: "decoder")  // W, b
+///     Dense(inputSize: 500, outputSize: m, activation: .identity,
+///           weightLayout: .outputsByInputs, name: "decoder")                        // W (m × k), b
 /// }
 /// ```
 ///
@@ -94,8 +95,11 @@ public struct AutoRec: Sendable {
                 Dense(inputSize: sizes[i], outputSize: size, activation: configuration.hiddenActivation, name: "hidden\(i + 1)")
                 if configuration.hiddenDropout > 0 { Dropout(rate: configuration.hiddenDropout) }
             }
+            // Stored inputs × k: the decoder is evaluated at rating patterns (sampled product),
+            // which reads W by output row; this layout spares a transpose of W and of its
+            // gradient per step.
             Dense(inputSize: sizes[sizes.count - 1], outputSize: inputSize, activation: configuration.outputActivation,
-                  name: "decoder")
+                  weightLayout: .outputsByInputs, name: "decoder")
         }
     }
 

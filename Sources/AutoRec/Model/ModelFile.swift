@@ -15,8 +15,10 @@ import TapeGradLayers
 public struct ModelFile: Sendable {
     /// The format tag in the metadata; files without it are rejected as foreign.
     public static let format = "tapegrad-autorec"
-    /// The version this code writes and reads.
-    public static let version = "1"
+    /// The version this code writes. Version 2 stores the decoder weight inputs × k (its
+    /// ``WeightLayout/outputsByInputs`` layout); version 1 files (k × inputs) are still read and
+    /// converted on loading.
+    public static let version = "2"
 
     /// The trained model.
     public var recommender: Recommender
@@ -63,7 +65,7 @@ public struct ModelFile: Sendable {
     /// problem: not a safetensors file, truncated, another program's file, a parameter whose
     /// shape does not fit the configuration, indices outside the id maps.
     public init(contentsOf path: String) throws(CheckpointError) {
-        let file: SafeTensors
+        var file: SafeTensors
         do {
             file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
         } catch {
@@ -72,8 +74,11 @@ public struct ModelFile: Sendable {
         guard file.metadata["format"] == ModelFile.format else {
             throw CheckpointError("\(path): not an autorec model file (no \"format\": \"\(ModelFile.format)\" in its metadata)")
         }
-        guard file.metadata["version"] == ModelFile.version else {
-            throw CheckpointError("\(path): model file version \(file.metadata["version"] ?? "?") is not supported (expected \(ModelFile.version))")
+        switch file.metadata["version"] {
+        case ModelFile.version: break
+        case "1": try ModelFile.upgradeFromVersion1(&file, path: path)
+        case let other:
+            throw CheckpointError("\(path): model file version \(other ?? "?") is not supported (expected 1 or \(ModelFile.version))")
         }
         guard let json = file.metadata["configuration"],
               let configuration = try? JSONDecoder().decode(AutoRecConfiguration.self, from: Data(json.utf8)) else {
@@ -133,5 +138,31 @@ public struct ModelFile: Sendable {
         }
         optimizerState = try file.optionalParameters(prefix: "optimizer/", file: path)
         info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum"].contains($0.key) }
+    }
+
+    /// Version 1 stored every `decoder.weight` (parameters, ensemble members, optimizer state
+    /// slots) k × inputs; version 2 stores it transposed. Rewrites those entries in place.
+    static func upgradeFromVersion1(_ file: inout SafeTensors, path: String) throws(CheckpointError) {
+        for name in file.names where name.split(separator: "/").contains("decoder.weight") {
+            guard let entry = file.remove(named: name), entry.shape.count == 2 else {
+                throw CheckpointError("\(path): version 1 tensor '\(name)' is not a matrix")
+            }
+            let (rows, columns, size) = (entry.shape[0], entry.shape[1], entry.dtype.byteSize)
+            guard rows * columns * size == entry.bytes.count else {
+                throw CheckpointError("\(path): version 1 tensor '\(name)' has \(entry.bytes.count) bytes for shape \(entry.shape)")
+            }
+            var bytes = [UInt8](repeating: 0, count: entry.bytes.count)
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    let (from, to) = ((r * columns + c) * size, (c * rows + r) * size)
+                    for b in 0..<size { bytes[to + b] = entry.bytes[from + b] }
+                }
+            }
+            do {
+                try file.add(name, dtype: entry.dtype, shape: [columns, rows], bytes: bytes)
+            } catch {
+                throw CheckpointError("\(path): \(error)")
+            }
+        }
     }
 }
