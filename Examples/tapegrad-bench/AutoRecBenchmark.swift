@@ -11,6 +11,21 @@ let namedShapes: [String: SyntheticShape] = [
     "netflix": SyntheticShape(users: 480_189, items: 17_770, ratings: 100_480_507),
 ]
 
+/// The synthetic shape named or spelled `UxIxR` by `text`, and `--model item|user` (default item).
+func shapeAndModel(_ text: String, _ args: Arguments) throws -> (SyntheticShape, AutoRecKind) {
+    let shape: SyntheticShape
+    if let named = namedShapes[text.lowercased()] {
+        shape = named
+    } else {
+        do { shape = try SyntheticShape(parsing: text) } catch { throw UsageError("\(error)") }
+    }
+    switch args.string("model") ?? "item" {
+    case "item": return (shape, .item)
+    case "user": return (shape, .user)
+    case let other: throw UsageError("--model must be item or user, got '\(other)'")
+    }
+}
+
 /// `tapegrad-bench autorec`: full-batch training epochs of AutoRec (k = 500, Float, Rprop)
 /// on synthetic ratings, through the same code as the `autorec` program's trainer:
 /// `AutoRec.objective` for loss and gradient, `Rprop.update` for the step.
@@ -18,18 +33,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
     let args = try Arguments(raw, options: ["shape", "model", "epochs", "threads", "seed", "hidden"],
                              switches: ["json", "compare", "check"])
     guard let shapeText = args.string("shape") else { throw UsageError("--shape is required (ml-100k, ml-1m, ml-10m, netflix or UxIxR)") }
-    let shape: SyntheticShape
-    if let named = namedShapes[shapeText.lowercased()] {
-        shape = named
-    } else {
-        do { shape = try SyntheticShape(parsing: shapeText) } catch { throw UsageError("\(error)") }
-    }
-    let kind: AutoRecKind
-    switch args.string("model") ?? "item" {
-    case "item": kind = .item
-    case "user": kind = .user
-    case let other: throw UsageError("--model must be item or user, got '\(other)'")
-    }
+    let (shape, kind) = try shapeAndModel(shapeText, args)
     let epochs = try args.positiveInt("epochs", default: 5)!
     let threads = try args.positiveInt("threads", default: Parallelism.defaultThreads)!
     let seed = UInt64(try args.positiveInt("seed", default: 1)!)

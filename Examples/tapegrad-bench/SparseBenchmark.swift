@@ -12,18 +12,7 @@ import TapeGrad
 func runSparseBenchmark(_ raw: [String]) throws {
     let args = try Arguments(raw, options: ["shape", "model", "reps", "threads", "seed", "hidden"], switches: ["json"])
     let shapeText = args.string("shape") ?? "ml-1m"
-    let shape: SyntheticShape
-    if let named = namedShapes[shapeText.lowercased()] {
-        shape = named
-    } else {
-        do { shape = try SyntheticShape(parsing: shapeText) } catch { throw UsageError("\(error)") }
-    }
-    let kind: AutoRecKind
-    switch args.string("model") ?? "item" {
-    case "item": kind = .item
-    case "user": kind = .user
-    case let other: throw UsageError("--model must be item or user, got '\(other)'")
-    }
+    let (shape, kind) = try shapeAndModel(shapeText, args)
     let reps = try args.positiveInt("reps", default: 7)!
     let threads = try args.positiveInt("threads", default: Parallelism.defaultThreads)!
     let seed = UInt64(try args.positiveInt("seed", default: 1)!)
