@@ -231,33 +231,34 @@ extension Kernels {
                         tiling: tiling) { r, start, end in
                 let ar = a + r * k
                 var p = start
-                // Two entries at a time: the loads of a's row serve both dot products.
-                while p + 2 <= end {
-                    let (d0, d1) = dot2(ar, b + Int(columnIndices[p]) * k, b + Int(columnIndices[p + 1]) * k, k)
-                    out[p] = d0
-                    out[p + 1] = d1
-                    p += 2
+                // Four entries at a time: the loads of a's row serve four dot products.
+                while p + 4 <= end {
+                    let d = dot4(ar, b + Int(columnIndices[p]) * k, b + Int(columnIndices[p + 1]) * k,
+                                 b + Int(columnIndices[p + 2]) * k, b + Int(columnIndices[p + 3]) * k, k)
+                    out[p] = d[0]; out[p + 1] = d[1]; out[p + 2] = d[2]; out[p + 3] = d[3]
+                    p += 4
                 }
-                if p < end { out[p] = dot(ar, b + Int(columnIndices[p]) * k, k) }
+                while p < end { out[p] = dot(ar, b + Int(columnIndices[p]) * k, k); p += 1 }
             }
         }
     }
 
-    /// `x[0..<k] · y[0..<k]`: four SIMD16 partial sums over 64-element steps, then one over
-    /// 16-element steps, then the scalar tail (a fixed order: results do not depend on threads).
+    /// `x[0..<k] · y[0..<k]`: four SIMD16 partial sums (fused multiply-adds) over 64-element
+    /// steps, then one over 16-element steps, then the scalar tail (a fixed order: results do
+    /// not depend on threads or on how many entries share the loads of `x`).
     @inline(__always)
     static func dot<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafePointer<S>, _ k: Int) -> S {
         var a0 = SIMD16<S>(), a1 = SIMD16<S>(), a2 = SIMD16<S>(), a3 = SIMD16<S>()
         var j = 0
         while j + 64 <= k {
-            a0 += load16(x + j) * load16(y + j)
-            a1 += load16(x + j + 16) * load16(y + j + 16)
-            a2 += load16(x + j + 32) * load16(y + j + 32)
-            a3 += load16(x + j + 48) * load16(y + j + 48)
+            a0 = a0.addingProduct(load16(x + j), load16(y + j))
+            a1 = a1.addingProduct(load16(x + j + 16), load16(y + j + 16))
+            a2 = a2.addingProduct(load16(x + j + 32), load16(y + j + 32))
+            a3 = a3.addingProduct(load16(x + j + 48), load16(y + j + 48))
             j += 64
         }
         while j + 16 <= k {
-            a0 += load16(x + j) * load16(y + j)
+            a0 = a0.addingProduct(load16(x + j), load16(y + j))
             j += 16
         }
         var s = ((a0 + a1) + (a2 + a3)).sum()
@@ -265,29 +266,40 @@ extension Kernels {
         return s
     }
 
-    /// `(x · y0, x · y1)` with the same summation order as ``dot(_:_:_:)``.
+    /// `(x · y0, x · y1, x · y2, x · y3)`, each with the summation order of ``dot(_:_:_:)``:
+    /// one load of each segment of `x` serves four entries.
     @inline(__always)
-    static func dot2<S: TensorScalar>(_ x: UnsafePointer<S>, _ y0: UnsafePointer<S>, _ y1: UnsafePointer<S>, _ k: Int) -> (S, S) {
-        var a0 = SIMD16<S>(), a1 = SIMD16<S>(), a2 = SIMD16<S>(), a3 = SIMD16<S>()
-        var b0 = SIMD16<S>(), b1 = SIMD16<S>(), b2 = SIMD16<S>(), b3 = SIMD16<S>()
+    static func dot4<S: TensorScalar>(_ x: UnsafePointer<S>, _ y0: UnsafePointer<S>, _ y1: UnsafePointer<S>,
+                                      _ y2: UnsafePointer<S>, _ y3: UnsafePointer<S>, _ k: Int) -> SIMD4<S> {
+        var a0 = SIMD16<S>(), a1 = SIMD16<S>(), b0 = SIMD16<S>(), b1 = SIMD16<S>()
+        var c0 = SIMD16<S>(), c1 = SIMD16<S>(), d0 = SIMD16<S>(), d1 = SIMD16<S>()
+        var a2 = SIMD16<S>(), a3 = SIMD16<S>(), b2 = SIMD16<S>(), b3 = SIMD16<S>()
+        var c2 = SIMD16<S>(), c3 = SIMD16<S>(), d2 = SIMD16<S>(), d3 = SIMD16<S>()
         var j = 0
         while j + 64 <= k {
             let x0 = load16(x + j), x1 = load16(x + j + 16), x2 = load16(x + j + 32), x3 = load16(x + j + 48)
-            a0 += x0 * load16(y0 + j); a1 += x1 * load16(y0 + j + 16)
-            a2 += x2 * load16(y0 + j + 32); a3 += x3 * load16(y0 + j + 48)
-            b0 += x0 * load16(y1 + j); b1 += x1 * load16(y1 + j + 16)
-            b2 += x2 * load16(y1 + j + 32); b3 += x3 * load16(y1 + j + 48)
+            a0 = a0.addingProduct(x0, load16(y0 + j)); a1 = a1.addingProduct(x1, load16(y0 + j + 16))
+            a2 = a2.addingProduct(x2, load16(y0 + j + 32)); a3 = a3.addingProduct(x3, load16(y0 + j + 48))
+            b0 = b0.addingProduct(x0, load16(y1 + j)); b1 = b1.addingProduct(x1, load16(y1 + j + 16))
+            b2 = b2.addingProduct(x2, load16(y1 + j + 32)); b3 = b3.addingProduct(x3, load16(y1 + j + 48))
+            c0 = c0.addingProduct(x0, load16(y2 + j)); c1 = c1.addingProduct(x1, load16(y2 + j + 16))
+            c2 = c2.addingProduct(x2, load16(y2 + j + 32)); c3 = c3.addingProduct(x3, load16(y2 + j + 48))
+            d0 = d0.addingProduct(x0, load16(y3 + j)); d1 = d1.addingProduct(x1, load16(y3 + j + 16))
+            d2 = d2.addingProduct(x2, load16(y3 + j + 32)); d3 = d3.addingProduct(x3, load16(y3 + j + 48))
             j += 64
         }
         while j + 16 <= k {
             let x0 = load16(x + j)
-            a0 += x0 * load16(y0 + j)
-            b0 += x0 * load16(y1 + j)
+            a0 = a0.addingProduct(x0, load16(y0 + j)); b0 = b0.addingProduct(x0, load16(y1 + j))
+            c0 = c0.addingProduct(x0, load16(y2 + j)); d0 = d0.addingProduct(x0, load16(y3 + j))
             j += 16
         }
-        var s0 = ((a0 + a1) + (a2 + a3)).sum()
-        var s1 = ((b0 + b1) + (b2 + b3)).sum()
-        while j < k { s0 += x[j] * y0[j]; s1 += x[j] * y1[j]; j += 1 }
-        return (s0, s1)
+        var s = SIMD4<S>(((a0 + a1) + (a2 + a3)).sum(), ((b0 + b1) + (b2 + b3)).sum(),
+                         ((c0 + c1) + (c2 + c3)).sum(), ((d0 + d1) + (d2 + d3)).sum())
+        while j < k {
+            s[0] += x[j] * y0[j]; s[1] += x[j] * y1[j]; s[2] += x[j] * y2[j]; s[3] += x[j] * y3[j]
+            j += 1
+        }
+        return s
     }
 }
