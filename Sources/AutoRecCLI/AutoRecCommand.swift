@@ -228,7 +228,10 @@ public enum AutoRecCommand {
             let (maeMean, maeCI) = meanAndConfidence95(reports.map(\.metrics.mae))
             lines += [
                 String(format: "test RMSE: %.4f ± %.4f (95%% CI over %d splits)   MAE: %.4f ± %.4f", mean, ci, reports.count, maeMean, maeCI),
-                "per split: " + reports.map { String(format: "%.4f (λ %@)", $0.metrics.rmse, formatLambda($0.fit.lambda)) }.joined(separator: ", "),
+                "per split: " + reports.map { r in
+                    String(format: "%.4f (λ %@%@)", r.metrics.rmse, formatLambda(r.fit.lambda),
+                           r.fit.blend.map { ", blend weight " + formatLambda($0.weight) } ?? "")
+                }.joined(separator: ", "),
                 String(format: "time: %.1f s training in all", reports.reduce(0) { $0 + $1.fit.trainSeconds }),
             ]
         }
@@ -250,6 +253,17 @@ public enum AutoRecCommand {
                 "ranking_users": r.ranking.users,
                 "lambda_trials": r.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] },
             ]
+            json["averaged_lambdas"] = r.fit.averagedLambdas
+            json["average_validation_rmse"] = r.fit.averageValidationRMSE
+            if let b = r.fit.blend {
+                json["blend"] = [
+                    "model": b.fit.recommender.model.configuration.kind == .item ? "item" : "user",
+                    "weight": b.weight, "validation_rmse": b.validationRMSE,
+                    "weight_trials": b.trials.map { ["weight": $0.weight, "validation_rmse": $0.validationRMSE] },
+                    "lambda": b.fit.lambda, "averaged_lambdas": b.fit.averagedLambdas, "epochs": b.fit.epochs,
+                    "lambda_trials": b.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] },
+                ] as [String: Any]
+            }
             json["history"] = r.fit.selectionHistory.map { h -> [String: Any] in
                 ["epoch": h.epoch, "train_loss": h.trainLoss, "validation_rmse": h.validation.map { $0 as Any } ?? NSNull(), "seconds": h.seconds]
             }

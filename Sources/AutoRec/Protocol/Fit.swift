@@ -47,16 +47,19 @@ public struct FitOptions: Sendable {
     /// one λ from different seeds, so their average removes more variance. Each chosen λ is
     /// refit for its own best epoch count. 1: the single best λ. Without refit only the best
     /// λ's model is kept (the others' parameters are not stored during the search).
-    public var lambdaAverage: Int = 1
+    /// Default 5: validation picks n ≤ 5 (ML-100K u1: 3, validation RMSE 0.9010 → 0.8994).
+    public var lambdaAverage: Int = 5
     /// Also fits the model of the other kind (U-AutoRec beside I-AutoRec, and vice versa) with
     /// the same options on the same training ratings and validation split, and blends the two
     /// models' predictions with the weight that gives the lowest validation RMSE (a grid of
     /// ``AutoRecFitter/blendWeights``; 0 keeps the main model alone). The two kinds see the
     /// rating matrix from different sides, so their errors are less correlated than those of
-    /// two models of one kind. Costs the second model's fit.
-    public var blend: Bool = false
+    /// two models of one kind. Costs the second model's fit. Default on (ML-100K u1: weight 0.3
+    /// chosen, validation RMSE 0.8994 → 0.8917).
+    public var blend: Bool = true
 
-    /// The defaults: Rprop, λ chosen automatically, refit.
+    /// The defaults: Rprop, λ chosen automatically, refit, the average of up to 5 λ models,
+    /// blended with the other kind's model.
     public init() {}
 }
 
