@@ -45,7 +45,7 @@ extension AutoRecCommand {
       --ensemble N          average N models: N−1 refits from different seeds + the selection model (default 1)
       --lambda-average N    average the models of up to N best λ, how many chosen on validation (default 5; 1: off)
       --blend on|off        also fit the other kind (U-AutoRec for I-AutoRec) and blend the predictions
-                            with a weight chosen on validation (default on)
+                            with a weight chosen on validation (default off: about 2–3× the time)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)
