@@ -40,7 +40,7 @@ public enum AutoRecCommand {
     // MARK: - train
 
     static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
-                                           "epochs", "patience", "learning-rate", "ensemble", "dropout", "seed", "threads", "repeat", "test-fraction",
+                                           "epochs", "patience", "learning-rate", "ensemble", "lambda-average", "blend", "dropout", "input-dropout", "centering", "seed", "threads", "repeat", "test-fraction",
                                            "save", "metrics-json", "plot", "titles"]
     static let trainSwitches: Set<String> = ["quiet", "help", "no-refit"]
 
@@ -63,11 +63,20 @@ public enum AutoRecCommand {
             configuration.hidden = sizes.map { $0! }
         }
         configuration.hiddenDropout = try args.double("dropout", range: 0...0.95) ?? 0
+        configuration.inputDropout = try args.double("input-dropout", range: 0...0.95) ?? configuration.inputDropout
+        configuration.centering = try args.choice("centering", InputCentering.self) ?? configuration.centering
         var options = FitOptions()
         options.optimizer = try args.choice("optimizer", OptimizerChoice.self) ?? .rprop
         if let e = try args.int("epochs", range: 1...100_000) { options.maxEpochs = e }
         if let p = try args.int("patience", range: 1...100_000) { options.patience = p }
         if let e = try args.int("ensemble", range: 1...100) { options.ensembleSize = e }
+        if let n = try args.int("lambda-average", range: 1...100) { options.lambdaAverage = n }
+        switch args.string("blend") {
+        case nil: break
+        case "on": options.blend = true
+        case "off": options.blend = false
+        case let text?: throw UsageError("--blend: '\(text)' is not 'on' or 'off'")
+        }
         options.learningRate = try args.double("learning-rate", range: 1e-12...1e6)
         if args.has("no-refit") { options.refit = false }
         let seed = UInt64(try args.int("seed", range: 0...Int.max) ?? 1)
@@ -198,6 +207,16 @@ public enum AutoRecCommand {
             lines += [
                 "lambda: \(formatLambda(r.fit.lambda)) (validation RMSE \(String(format: "%.4f", r.fit.validationRMSE)); tried \(trials))",
                 "epochs: \(r.fit.epochs)\(options.refit ? " (then refit on all training ratings)" : "")",
+                "λ average: \(r.fit.averagedLambdas.map(formatLambda).joined(separator: ", ")) (validation RMSE of the best n averaged: "
+                    + r.fit.averageValidationRMSE.map { String(format: "%.4f", $0) }.joined(separator: ", ") + ")",
+            ]
+            if let b = r.fit.blend {
+                let name = b.fit.recommender.model.configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
+                lines.append("blend: \(name) weight \(formatLambda(b.weight)) (validation RMSE \(String(format: "%.4f", b.validationRMSE)); "
+                             + "\(name) λ \(b.fit.averagedLambdas.map(formatLambda).joined(separator: ", ")), validation RMSE "
+                             + "\(String(format: "%.4f", b.fit.averageValidationRMSE.min() ?? .nan)))")
+            }
+            lines += [
                 String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d cold → default %@)", r.metrics.rmse, r.metrics.mae,
                        r.metrics.count, r.metrics.coldCount, formatLambda(r.fit.recommender.scale.midpoint)),
                 String(format: "P@10: %.4f   R@10: %.4f   NDCG@10: %.4f   (%d users, relevant = rating ≥ 4)",
@@ -209,7 +228,10 @@ public enum AutoRecCommand {
             let (maeMean, maeCI) = meanAndConfidence95(reports.map(\.metrics.mae))
             lines += [
                 String(format: "test RMSE: %.4f ± %.4f (95%% CI over %d splits)   MAE: %.4f ± %.4f", mean, ci, reports.count, maeMean, maeCI),
-                "per split: " + reports.map { String(format: "%.4f (λ %@)", $0.metrics.rmse, formatLambda($0.fit.lambda)) }.joined(separator: ", "),
+                "per split: " + reports.map { r in
+                    String(format: "%.4f (λ %@%@)", r.metrics.rmse, formatLambda(r.fit.lambda),
+                           r.fit.blend.map { ", blend weight " + formatLambda($0.weight) } ?? "")
+                }.joined(separator: ", "),
                 String(format: "time: %.1f s training in all", reports.reduce(0) { $0 + $1.fit.trainSeconds }),
             ]
         }
@@ -231,6 +253,17 @@ public enum AutoRecCommand {
                 "ranking_users": r.ranking.users,
                 "lambda_trials": r.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] },
             ]
+            json["averaged_lambdas"] = r.fit.averagedLambdas
+            json["average_validation_rmse"] = r.fit.averageValidationRMSE
+            if let b = r.fit.blend {
+                json["blend"] = [
+                    "model": b.fit.recommender.model.configuration.kind == .item ? "item" : "user",
+                    "weight": b.weight, "validation_rmse": b.validationRMSE,
+                    "weight_trials": b.trials.map { ["weight": $0.weight, "validation_rmse": $0.validationRMSE] },
+                    "lambda": b.fit.lambda, "averaged_lambdas": b.fit.averagedLambdas, "epochs": b.fit.epochs,
+                    "lambda_trials": b.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] },
+                ] as [String: Any]
+            }
             json["history"] = r.fit.selectionHistory.map { h -> [String: Any] in
                 ["epoch": h.epoch, "train_loss": h.trainLoss, "validation_rmse": h.validation.map { $0 as Any } ?? NSNull(), "seconds": h.seconds]
             }

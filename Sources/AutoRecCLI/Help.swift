@@ -15,6 +15,7 @@ extension AutoRecCommand {
     usage: autorec [train] [--ratings FILE | --train FILE --test FILE | --synthetic UxIxR]
                            [--model item|user] [--hidden 500 | --hidden 500,250,500]
                            [--lambda auto|X] [--optimizer rprop|lbfgs|adam|sgd] [--epochs N]
+                           [--lambda-average N] [--blend on|off] [--input-dropout P] [--centering MODE]
                            [--seed N] [--threads N] [--repeat N] [--test-fraction F]
                            [--save FILE] [--metrics-json FILE] [--plot FILE.svg] [--titles FILE] [--quiet]
 
@@ -33,12 +34,18 @@ extension AutoRecCommand {
       --hidden SIZES        hidden layer sizes (default 500; e.g. 500,250,500)
       --lambda auto|X       weight penalty λ/2·ΣW² (default auto: grid on validation)
       --dropout P           dropout on the hidden units in training (default 0, the paper's model)
+      --input-dropout P     denoising: drop observed input ratings in training (default 0)
+      --centering MODE      none (default, the paper's), global (subtract the mean rating) or
+                            instance (subtract each item's/user's shrunk mean) from inputs and targets
     training:
       --optimizer NAME      rprop (default, full batch), lbfgs (full batch), adam, sgd (mini-batch)
       --epochs N            most epochs per run (default 300; early stopping on validation)
       --patience N          epochs without validation improvement before stopping (default 25)
       --learning-rate X     optimizer step (rprop initial step 0.01, adam 0.001, sgd 0.0001)
       --ensemble N          average N models: N−1 refits from different seeds + the selection model (default 1)
+      --lambda-average N    average the models of up to N best λ, how many chosen on validation (default 5; 1: off)
+      --blend on|off        also fit the other kind (U-AutoRec for I-AutoRec) and blend the predictions
+                            with a weight chosen on validation (default off: about 2–3× the time)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)

@@ -25,6 +25,14 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
     /// Dropout rate on the hidden units during training (0: none, the paper's model). Decoded
     /// from older files as 0.
     public var hiddenDropout: Double = 0
+    /// How ratings are centred before they enter the model (inputs and targets); the baseline
+    /// is added back to the outputs. Decoded from older files as `.none` (the paper's model).
+    public var centering: InputCentering = .none
+    /// Denoising: in training, each observed input rating is dropped (set to the baseline) with
+    /// this probability, while the loss still covers all observed ratings, so the network learns
+    /// to predict ratings that are not in its input — which is what it does at test time.
+    /// 0: none (the paper's model). Decoded from older files as 0.
+    public var inputDropout: Double = 0
 
     /// The paper's defaults.
     public init(kind: AutoRecKind = .item, hidden: [Int] = [500], hiddenActivation: ActivationFunction = .sigmoid,
@@ -36,7 +44,7 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
         self.lambda = lambda
     }
 
-    private enum CodingKeys: String, CodingKey { case kind, hidden, hiddenActivation, outputActivation, lambda, hiddenDropout }
+    private enum CodingKeys: String, CodingKey { case kind, hidden, hiddenActivation, outputActivation, lambda, hiddenDropout, centering, inputDropout }
 
     /// Decodes a configuration; keys added after version 1 of the model file are optional.
     public init(from decoder: any Decoder) throws {
@@ -47,6 +55,8 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
         outputActivation = try c.decode(ActivationFunction.self, forKey: .outputActivation)
         lambda = try c.decode(Double.self, forKey: .lambda)
         hiddenDropout = try c.decodeIfPresent(Double.self, forKey: .hiddenDropout) ?? 0
+        centering = try c.decodeIfPresent(InputCentering.self, forKey: .centering) ?? .none
+        inputDropout = try c.decodeIfPresent(Double.self, forKey: .inputDropout) ?? 0
     }
 }
 
@@ -82,13 +92,18 @@ public struct AutoRec: Sendable {
         guard configuration.hiddenDropout >= 0 && configuration.hiddenDropout < 1 else {
             throw GraphError("AutoRec: hidden dropout must be in [0, 1), got \(configuration.hiddenDropout)")
         }
+        guard configuration.inputDropout >= 0 && configuration.inputDropout < 1 else {
+            throw GraphError("AutoRec: input dropout must be in [0, 1), got \(configuration.inputDropout)")
+        }
         guard !configuration.hidden.isEmpty, configuration.hidden.allSatisfy({ $0 > 0 }) else {
             throw GraphError("AutoRec: hidden sizes must be positive, got \(configuration.hidden)")
         }
         self.configuration = configuration
         self.inputSize = inputSize
         let sizes = configuration.hidden
-        graph = try Graph {
+        graph = try Graph(inputSize: inputSize) {
+            // Dropout on the sparse input drops observed entries only (masking noise).
+            if configuration.inputDropout > 0 { Dropout(rate: configuration.inputDropout) }
             Dense(inputSize: inputSize, outputSize: sizes[0], activation: configuration.hiddenActivation, name: "encoder")
             if configuration.hiddenDropout > 0 { Dropout(rate: configuration.hiddenDropout) }
             for (i, size) in sizes.dropFirst().enumerated() {

@@ -8,8 +8,10 @@ import TapeGradLayers
 /// members under `ensemble/1/encoder.weight` …), the optimizer
 /// state under `optimizer/` when saved, the raw user and item ids (`data/user_ids`,
 /// `data/item_ids`, I64) and the training ratings that form the model's input rows
-/// (`data/user_index`, `data/item_index` I32, `data/rating` F32). Metadata: the format name and
-/// version, the configuration as JSON, the rating scale, and how the data was split, so that
+/// (`data/user_index`, `data/item_index` I32, `data/rating` F32). A blended model (I- and
+/// U-AutoRec) adds the second model's parameters under `blend/` (its further members under
+/// `blend/ensemble/1/` …). Metadata: the format name and
+/// version, the configuration as JSON (and `blend_configuration`, `blend_weight`), the rating scale, and how the data was split, so that
 /// `autorec evaluate` reproduces the numbers `autorec train` printed without the training file.
 /// The file opens in numpy (`safetensors.numpy.load_file`) or PyTorch.
 public struct ModelFile: Sendable {
@@ -48,9 +50,18 @@ public struct ModelFile: Sendable {
         metadata["configuration"] = String(decoding: try encoder.encode(r.model.configuration), as: UTF8.self)
         metadata["scale_minimum"] = String(r.scale.minimum)
         metadata["scale_maximum"] = String(r.scale.maximum)
+        if let blend = r.blend {
+            metadata["blend_configuration"] = String(decoding: try encoder.encode(blend.model.configuration), as: UTF8.self)
+            // Float's description round-trips exactly.
+            metadata["blend_weight"] = String(blend.weight)
+        }
         var file = SafeTensors(metadata: metadata)
         try file.add(r.parameters)
         for (i, member) in r.ensemble.enumerated().dropFirst() { try file.add(member, prefix: "ensemble/\(i)/") }
+        if let blend = r.blend {
+            try file.add(blend.ensemble[0], prefix: "blend/")
+            for (i, member) in blend.ensemble.enumerated().dropFirst() { try file.add(member, prefix: "blend/ensemble/\(i)/") }
+        }
         if let optimizerState { try file.add(optimizerState, prefix: "optimizer/") }
         let t = r.training
         try file.add("data/user_ids", t.users.rawIds, shape: [t.userCount])
@@ -129,15 +140,30 @@ public struct ModelFile: Sendable {
             while file.names.contains(where: { $0.hasPrefix("ensemble/\(ensemble.count)/") }) {
                 ensemble.append(try file.parameters(for: model.graph, prefix: "ensemble/\(ensemble.count)/", file: path))
             }
+            var blend: BlendComponent?
+            if let json = file.metadata["blend_configuration"] {
+                guard let blendConfiguration = try? JSONDecoder().decode(AutoRecConfiguration.self, from: Data(json.utf8)),
+                      let weight = file.metadata["blend_weight"].flatMap(Float.init), weight >= 0, weight <= 1 else {
+                    throw CheckpointError("\(path): the blend configuration or weight in the metadata is invalid")
+                }
+                let blendModel = try AutoRec(configuration: blendConfiguration,
+                                             inputSize: blendConfiguration.kind == .item ? training.userCount : training.itemCount)
+                var members: [Parameters<Float>] = [try file.parameters(for: blendModel.graph, prefix: "blend/", file: path)]
+                while file.names.contains(where: { $0.hasPrefix("blend/ensemble/\(members.count)/") }) {
+                    members.append(try file.parameters(for: blendModel.graph, prefix: "blend/ensemble/\(members.count)/", file: path))
+                }
+                blend = BlendComponent(model: blendModel, ensemble: members, weight: weight)
+            }
             recommender = try Recommender(model: model, ensemble: ensemble, training: training,
-                                          scale: RatingScale(minimum: low, maximum: high))
+                                          scale: RatingScale(minimum: low, maximum: high), blend: blend)
         } catch let error as CheckpointError {
             throw error
         } catch {
             throw CheckpointError("\(path): \(error)")
         }
         optimizerState = try file.optionalParameters(prefix: "optimizer/", file: path)
-        info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum"].contains($0.key) }
+        info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum",
+                                                 "blend_configuration", "blend_weight"].contains($0.key) }
     }
 
     /// Version 1 stored every `decoder.weight` (parameters, ensemble members, optimizer state

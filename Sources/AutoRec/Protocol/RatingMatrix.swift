@@ -1,21 +1,69 @@
 import TapeGrad
 import TapeGradLayers
 
+/// How ratings are shifted before they enter an AutoRec model (as inputs and as targets); the
+/// shift is added back to the model's outputs.
+///
+/// Why: an AutoRec input is sparse, and an unobserved entry is a 0. With raw ratings that 0 reads
+/// as "the worst rating, far below 1", so an instance's hidden code depends on how MANY ratings it
+/// has as much as on what they are. Subtracting a baseline makes the 0 of an unobserved entry
+/// mean "as expected", and the network learns residuals around the baseline.
+public enum InputCentering: String, Sendable, Codable, CaseIterable {
+    /// Raw ratings (the paper's model).
+    case none
+    /// Subtract the mean training rating.
+    case global
+    /// Subtract each instance's mean training rating (the item's mean for I-AutoRec, the user's
+    /// for U-AutoRec), shrunk toward the global mean by ``InstanceMatrix/shrinkage`` pseudo-ratings
+    /// so that an instance with one or two ratings does not get an extreme baseline.
+    case instance
+}
+
 /// Rating data arranged for an AutoRec model: one sparse row per instance (per item for
 /// I-AutoRec, per user for U-AutoRec), in Float, with the structure of its transpose cached
-/// because training reuses it every epoch.
+/// because training reuses it every epoch. The values are the ratings minus the
+/// ``InputCentering`` baseline (``offsets``), which is added back to reconstructions.
 public struct InstanceMatrix: Sendable {
-    /// Instances × inputs, observed ratings only.
+    /// Instances × inputs, observed ratings only, minus each row's offset.
     public let matrix: SparseMatrix<Float>
     /// Which index of a rating is the instance (row).
     public let kind: AutoRecKind
+    /// How the values were shifted.
+    public let centering: InputCentering
+    /// The value subtracted from each row's ratings (all zero without centering); a prediction
+    /// for an entry of row r is the model's output plus `offsets[r]`.
+    public let offsets: [Float]
 
-    /// Arranges a rating set's ratings by instance.
-    public init(_ ratings: RatingSet, kind: AutoRecKind) {
+    /// Pseudo-ratings at the global mean that ``InputCentering/instance`` adds to every
+    /// instance's mean (a Bayesian shrinkage; a generic small prior, not tuned to a data set).
+    public static let shrinkage: Double = 5
+
+    /// Arranges a rating set's ratings by instance, shifted by `centering`'s baseline computed on
+    /// these ratings.
+    public init(_ ratings: RatingSet, kind: AutoRecKind, centering: InputCentering = .none) {
         let csr = ratings.compressedRows(by: kind == .item ? .item : .user)
+        let offsets: [Double]
+        switch centering {
+        case .none:
+            offsets = [Double](repeating: 0, count: csr.rowCount)
+        case .global:
+            offsets = [Double](repeating: ratings.mean, count: csr.rowCount)
+        case .instance:
+            let mean = ratings.mean, prior = InstanceMatrix.shrinkage
+            offsets = (0..<csr.rowCount).map { r in
+                let range = csr.rowPointers[r]..<csr.rowPointers[r + 1]
+                return (csr.values[range].reduce(0, +) + prior * mean) / (Double(range.count) + prior)
+            }
+        }
+        var values = [Float](repeating: 0, count: csr.values.count)
+        for r in 0..<csr.rowCount {
+            for p in csr.rowPointers[r]..<csr.rowPointers[r + 1] { values[p] = Float(csr.values[p] - offsets[r]) }
+        }
         matrix = SparseMatrix(rows: csr.rowCount, columns: csr.columnCount, rowPointers: csr.rowPointers,
-                              columnIndices: csr.columnIndices, values: csr.values.map(Float.init)).cachingTranspose()
+                              columnIndices: csr.columnIndices, values: values).cachingTranspose()
         self.kind = kind
+        self.centering = centering
+        self.offsets = offsets.map(Float.init)
     }
 
     /// The instance (row) and input (column) indices of user–item pairs.
@@ -85,8 +133,14 @@ struct PairQuery {
     /// The predictions in the caller's order: the mean of the ensemble members' raw outputs,
     /// clipped to `scale`; the midpoint for cold pairs.
     func predictions(model: AutoRec, ensemble: [Parameters<Float>], inputs: InstanceMatrix, scale: RatingScale) -> [Float] {
-        var result = [Float](repeating: Float(scale.midpoint), count: count)
-        guard !warm.isEmpty else { return result }
+        finish(warmValues(model: model, ensemble: ensemble, inputs: inputs), scale: scale)
+    }
+
+    /// The unclipped predictions of the warm pairs, in the pattern's order: the mean of the
+    /// members' outputs plus the centering offsets. Blends and averages are formed on these
+    /// (then ``finish(_:scale:)``), so that clipping happens once, at the end.
+    func warmValues(model: AutoRec, ensemble: [Parameters<Float>], inputs: InstanceMatrix) -> [Float] {
+        guard !warm.isEmpty else { return [] }
         var values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: ensemble[0])
         for member in ensemble.dropFirst() {
             let more = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: member)
@@ -96,6 +150,42 @@ struct PairQuery {
             let share = 1 / Float(ensemble.count)
             for p in values.indices { values[p] *= share }
         }
+        // Undo the centering: each entry's row offset (the pattern is CSR by instance).
+        let pattern = queries.pattern
+        for r in 0..<pattern.rows where inputs.offsets[r] != 0 {
+            for p in pattern.rowPointers[r]..<pattern.rowPointers[r + 1] { values[p] += inputs.offsets[r] }
+        }
+        return values
+    }
+
+    /// Warm values reordered from the pattern's order to the order of ``warm`` (the caller's
+    /// order restricted to warm pairs): two queries of the same pairs over different instance
+    /// matrices (item- and user-based) agree on this order, not on the pattern's.
+    func warmInWarmOrder(_ values: [Float]) -> [Float] {
+        var result = [Float](repeating: 0, count: values.count)
+        for (p, v) in values.enumerated() { result[queries.order[p]] = v }
+        return result
+    }
+
+    /// (1 − weight)·a + weight·b elementwise.
+    static func blend(_ a: [Float], _ b: [Float], weight: Float) -> [Float] {
+        precondition(a.count == b.count, "PairQuery.blend: \(a.count) and \(b.count) values")
+        return zip(a, b).map { (1 - weight) * $0 + weight * $1 }
+    }
+
+    /// Warm values in warm order (``warmInWarmOrder(_:)``) clipped and put in the caller's
+    /// order, with the midpoint for cold pairs.
+    func finish(warmOrder values: [Float], scale: RatingScale) -> [Float] {
+        var result = [Float](repeating: Float(scale.midpoint), count: count)
+        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
+        for (k, v) in values.enumerated() { result[warm[k]] = min(max(v, low), high) }
+        return result
+    }
+
+    /// Warm values (pattern order, from ``warmValues(model:ensemble:inputs:)``) clipped to
+    /// `scale` and put in the caller's order, with the midpoint for cold pairs.
+    func finish(_ values: [Float], scale: RatingScale) -> [Float] {
+        var result = [Float](repeating: Float(scale.midpoint), count: count)
         let (low, high) = (Float(scale.minimum), Float(scale.maximum))
         for (p, v) in values.enumerated() { result[warm[queries.order[p]]] = min(max(v, low), high) }
         return result

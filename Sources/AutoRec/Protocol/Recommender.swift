@@ -23,11 +23,16 @@ public struct Recommender: Sendable {
     public let inputs: InstanceMatrix
     /// The clipping range.
     public let scale: RatingScale
+    /// A second model of the other kind (U-AutoRec beside I-AutoRec) whose predictions are
+    /// blended in, or nil.
+    public let blend: BlendComponent?
     /// Each user's training items (CSR by user), to exclude them from recommendations.
     private let userItems: CSRArrays
 
-    /// Wraps a trained model (one or more parameter sets). Each must fit `model.graph` (checked).
-    public init(model: AutoRec, ensemble: [Parameters<Float>], training: RatingSet, scale: RatingScale) throws(GraphError) {
+    /// Wraps a trained model (one or more parameter sets), optionally blended with a second
+    /// model trained on the same ratings. Each parameter set must fit its graph (checked).
+    public init(model: AutoRec, ensemble: [Parameters<Float>], training: RatingSet, scale: RatingScale,
+                blend: BlendComponent? = nil) throws(GraphError) {
         guard !ensemble.isEmpty else { throw GraphError("a recommender needs at least one set of parameters") }
         for parameters in ensemble { try model.graph.validate(parameters) }
         let inputSize = model.configuration.kind == .item ? training.userCount : training.itemCount
@@ -37,10 +42,25 @@ public struct Recommender: Sendable {
         self.model = model
         self.ensemble = ensemble
         self.training = training
-        self.inputs = InstanceMatrix(training, kind: model.configuration.kind)
+        self.inputs = InstanceMatrix(training, kind: model.configuration.kind, centering: model.configuration.centering)
         self.scale = scale
         self.userItems = training.compressedRows(by: .user)
+        if let blend {
+            let size = blend.model.configuration.kind == .item ? training.userCount : training.itemCount
+            guard size == blend.model.inputSize else {
+                throw GraphError("the blended model takes \(blend.model.inputSize) inputs but the ratings give \(size)")
+            }
+            guard blend.weight >= 0 && blend.weight <= 1, !blend.ensemble.isEmpty else {
+                throw GraphError("a blend needs a weight in [0, 1] and at least one set of parameters, got \(blend.weight)")
+            }
+            for parameters in blend.ensemble { try blend.model.graph.validate(parameters) }
+        }
+        self.blend = blend
+        self.blendInputs = blend.map { InstanceMatrix(training, kind: $0.model.configuration.kind, centering: $0.model.configuration.centering) }
     }
+
+    /// The blended model's input rows (nil without a blend).
+    private let blendInputs: InstanceMatrix?
 
     /// The default rating for cold users and items.
     public var defaultRating: Float { Float(scale.midpoint) }
@@ -49,20 +69,28 @@ public struct Recommender: Sendable {
     /// clipped, with the default for cold users and items. Cost O(pairs · hidden) plus one
     /// encoder pass over the instances that are queried.
     public func predict(users: [Int32], items: [Int32]) -> [Float] {
-        query(users: users, items: items).predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale)
+        predictAndCount(users: users, items: items).predictions
     }
 
-    /// The pairs arranged against this model's training data.
-    private func query(users: [Int32], items: [Int32]) -> PairQuery {
-        PairQuery(users: users, items: items, ratingsPerUser: training.ratingsPerUser(),
-                  ratingsPerItem: training.ratingsPerItem(), inputs: inputs)
+    /// The predictions and the number of cold pairs. With a blend, the two models' unclipped
+    /// predictions are mixed with the blend's weight and then clipped.
+    private func predictAndCount(users: [Int32], items: [Int32]) -> (predictions: [Float], cold: Int) {
+        let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
+        let pairs = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: inputs)
+        guard let blend, let blendInputs, blend.weight > 0 else {
+            return (pairs.predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale), pairs.count - pairs.warm.count)
+        }
+        let other = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: blendInputs)
+        let mixed = PairQuery.blend(pairs.warmInWarmOrder(pairs.warmValues(model: model, ensemble: ensemble, inputs: inputs)),
+                                    other.warmInWarmOrder(other.warmValues(model: blend.model, ensemble: blend.ensemble, inputs: blendInputs)),
+                                    weight: blend.weight)
+        return (pairs.finish(warmOrder: mixed, scale: scale), pairs.count - pairs.warm.count)
     }
 
     /// RMSE and MAE on held-out ratings whose ids are in `training`'s maps.
     public func evaluate(_ test: RatingSet) -> RatingMetrics {
-        let pairs = query(users: test.userIndices, items: test.itemIndices)
-        let predictions = pairs.predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale)
-        return RatingMetrics(predictions: predictions, targets: test.values, coldCount: pairs.count - pairs.warm.count)
+        let (predictions, cold) = predictAndCount(users: test.userIndices, items: test.itemIndices)
+        return RatingMetrics(predictions: predictions, targets: test.values, coldCount: cold)
     }
 
     /// The predicted ratings of every item for a block of users, as a dense block
@@ -134,4 +162,20 @@ public struct Recommender: Sendable {
     }
 }
 
+/// The second model of a blended recommender: its predictions count with `weight`, the main
+/// model's with 1 − `weight` (mixed before clipping).
+public struct BlendComponent: Sendable {
+    /// The model (of the other kind than the main one, trained on the same ratings).
+    public let model: AutoRec
+    /// Its parameter sets (their predictions are averaged first).
+    public let ensemble: [Parameters<Float>]
+    /// Its share of the prediction, in [0, 1], chosen on validation ratings by the fitter.
+    public let weight: Float
 
+    /// Creates a component.
+    public init(model: AutoRec, ensemble: [Parameters<Float>], weight: Float) {
+        self.model = model
+        self.ensemble = ensemble
+        self.weight = weight
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TapeGrad
+import TapeGradLayers
+@testable import AutoRec
+
+// The accuracy options of the fitter and the model: the λ average, the I+U blend, input
+// centering and input dropout. Each is chosen on validation ratings or is a switch; these tests
+// check that the choice is what validation says, that it can only match or beat the baseline it
+// starts from on validation, and that model files reproduce it.
+
+@Test("λ average: the number of models is the validation minimum; one refit per averaged λ; n = 1 is the best λ alone")
+func lambdaAverageChosenOnValidation() throws {
+    let split = smallSplit()
+    var options = quickOptions(lambdas: [0.3, 3, 30])
+    options.lambdaAverage = 3
+    let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    #expect(fit.averageValidationRMSE.count == 3)
+    let n = fit.averagedLambdas.count
+    #expect(fit.averageValidationRMSE[n - 1] == fit.averageValidationRMSE.min())
+    // The average of one model is the best λ's own validation RMSE, so the average never loses there.
+    #expect(abs(fit.averageValidationRMSE[0] - fit.validationRMSE) < 1e-9)
+    #expect(fit.averagedLambdas[0] == fit.lambda)
+    #expect(fit.recommender.ensemble.count == n)
+    let order = fit.trials.sorted { $0.validationRMSE < $1.validationRMSE }.map(\.lambda)
+    #expect(fit.averagedLambdas == Array(order.prefix(n)))
+
+    options.lambdaAverage = 1
+    let single = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    #expect(single.averagedLambdas == [single.lambda] && single.recommender.ensemble.count == 1)
+}
+
+@Test("I+U blend: weight chosen on validation (0 included: never worse there than the main model); mixes before clipping")
+func blendChosenOnValidation() throws {
+    let split = smallSplit()
+    var options = quickOptions()
+    options.blend = true
+    let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    let blend = try #require(fit.blend)
+    #expect(blend.trials.map(\.weight) == AutoRecFitter.blendWeights)
+    let alone = try #require(blend.trials.first { $0.weight == 0 }).validationRMSE
+    #expect(abs(alone - fit.averageValidationRMSE.min()!) < 1e-6, "weight 0 is the item model's own validation RMSE")
+    #expect(blend.validationRMSE == blend.trials.map(\.validationRMSE).min())
+    #expect(blend.validationRMSE <= alone)
+    #expect(blend.fit.recommender.model.configuration.kind == .user)
+    #expect(fit.recommender.blend?.weight == Float(blend.weight))
+
+    // On a scale too wide to clip, a weight-w blend predicts (1 − w)·item + w·user exactly.
+    let wide = RatingScale(minimum: -100, maximum: 100)
+    let item = fit.recommender, user = blend.fit.recommender
+    let a = try Recommender(model: item.model, ensemble: item.ensemble, training: split.train, scale: wide)
+    let b = try Recommender(model: user.model, ensemble: user.ensemble, training: split.train, scale: wide)
+    let mixed = try Recommender(model: item.model, ensemble: item.ensemble, training: split.train, scale: wide,
+                                blend: BlendComponent(model: user.model, ensemble: user.ensemble, weight: 0.25))
+    let (pa, pb, pm) = (a.predict(users: split.test.userIndices, items: split.test.itemIndices),
+                        b.predict(users: split.test.userIndices, items: split.test.itemIndices),
+                        mixed.predict(users: split.test.userIndices, items: split.test.itemIndices))
+    for k in pm.indices { #expect(abs(pm[k] - (0.75 * pa[k] + 0.25 * pb[k])) < 1e-4) }
+    #expect(pa != pb)
+}
+
+@Test("a blended, λ-averaged model file round-trips and reproduces the test metrics")
+func blendModelFileRoundTrip() throws {
+    let split = smallSplit()
+    var options = quickOptions(lambdas: [1, 3, 10])
+    options.blend = true
+    options.lambdaAverage = 3
+    var configuration = AutoRecConfiguration(hidden: [8])
+    configuration.inputDropout = 0.2
+    configuration.centering = .global
+    let fit = try AutoRecFitter(configuration: configuration, options: options).fit(split.train, scale: split.scale)
+    // Force a non-trivial weight so the blend part of the file matters.
+    let r = fit.recommender, user = try #require(fit.blend).fit.recommender
+    let model = try Recommender(model: r.model, ensemble: r.ensemble, training: split.train, scale: split.scale,
+                                blend: BlendComponent(model: user.model, ensemble: user.ensemble + user.ensemble, weight: 0.35))
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("autorec-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("blend.safetensors").path
+    try ModelFile(recommender: model, info: ["split_seed": "3"]).write(to: path)
+    let loaded = try ModelFile(contentsOf: path).recommender
+    #expect(loaded.model.configuration == model.model.configuration)
+    #expect(loaded.model.configuration.centering == .global && loaded.model.configuration.inputDropout == 0.2)
+    #expect(loaded.ensemble == model.ensemble)
+    let blend = try #require(loaded.blend)
+    #expect(blend.weight == 0.35 && blend.ensemble == model.blend!.ensemble && blend.ensemble.count == 2)
+    #expect(blend.model.configuration == user.model.configuration)
+    #expect(loaded.evaluate(split.test) == model.evaluate(split.test))
+    #expect(loaded.evaluate(split.test) != r.evaluate(split.test), "the blend changes the predictions")
+
+    // A corrupt blend weight is rejected with a message.
+    var file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
+    file.metadata["blend_weight"] = "1.5"
+    let bad = directory.appendingPathComponent("bad.safetensors")
+    try file.write(to: bad)
+    #expect { try ModelFile(contentsOf: bad.path) } throws: { "\($0)".contains("blend configuration or weight") }
+}
+
+@Test("centering: the baseline is subtracted from inputs and targets and added back to the outputs")
+func centeringOffsets() throws {
+    let users = IdMap(rawIds: [10, 11, 12]), items = IdMap(rawIds: [20, 21])
+    // Item 0: ratings 1 and 5 (mean 3); item 1: one rating 4. Global mean 10/3.
+    let training = RatingSet(users: users, items: items, userIndices: [0, 1, 2], itemIndices: [0, 0, 1], values: [1, 5, 4])
+    let mean = Float(10.0 / 3.0)
+    let none = InstanceMatrix(training, kind: .item)
+    #expect(none.matrix.values == [1, 5, 4] && none.offsets == [0, 0])
+    let global = InstanceMatrix(training, kind: .item, centering: .global)
+    #expect(global.offsets == [mean, mean])
+    let centred: [Float] = [1.0, 5.0, 4.0].map { (r: Double) -> Float in Float(r - 10.0 / 3.0) }
+    #expect(global.matrix.values == centred)
+    let instance = InstanceMatrix(training, kind: .item, centering: .instance)
+    let s = InstanceMatrix.shrinkage
+    let expected = [Float((6 + s * 10 / 3) / (2 + s)), Float((4 + s * 10 / 3) / (1 + s))]
+    for r in 0..<2 { #expect(abs(instance.offsets[r] - expected[r]) < 1e-6) }
+
+    // A network that outputs 0 everywhere predicts the baseline.
+    var configuration = AutoRecConfiguration(hidden: [2])
+    configuration.centering = .instance
+    let model = try AutoRec(configuration: configuration, inputSize: 3)
+    var p: Parameters<Float> = model.graph.initialParameters(seed: 1)
+    p["decoder.weight"] = .zeros([2, 3])
+    p["decoder.bias"] = .zeros([3])
+    let r = try Recommender(model: model, ensemble: [p], training: training, scale: RatingScale(minimum: 1, maximum: 5))
+    let predictions = r.predict(users: [2, 0], items: [0, 1])
+    #expect(abs(predictions[0] - expected[0]) < 1e-6 && abs(predictions[1] - expected[1]) < 1e-6)
+}
+
+@Test("input dropout: a Dropout layer on the sparse input, active in training only; fits and beats the global mean")
+func inputDropout() throws {
+    var configuration = AutoRecConfiguration(hidden: [16])
+    configuration.inputDropout = 0.25
+    let model = try AutoRec(configuration: configuration, inputSize: 60)
+    #expect(model.graph.layers.first?.kind == "Dropout(0.25)")
+    let plain = try AutoRec(configuration: AutoRecConfiguration(hidden: [16]), inputSize: 60)
+    #expect(model.graph.parameterCount == plain.graph.parameterCount)
+    #expect(throws: GraphError.self) {
+        var bad = configuration
+        bad.inputDropout = 1
+        _ = try AutoRec(configuration: bad, inputSize: 60)
+    }
+
+    let split = smallSplit()
+    let fit = try AutoRecFitter(configuration: configuration, options: quickOptions(lambdas: [1, 10])).fit(split.train, scale: split.scale)
+    // Training draws masks, prediction does not: predicting twice gives the same values.
+    let a = fit.recommender.predict(users: split.test.userIndices, items: split.test.itemIndices)
+    #expect(a == fit.recommender.predict(users: split.test.userIndices, items: split.test.itemIndices))
+    let baseline = RatingMetrics(predictions: Array(repeating: Float(split.train.mean), count: split.test.count), targets: split.test.values)
+    #expect(fit.recommender.evaluate(split.test).rmse < 0.95 * baseline.rmse)
+}
+
+@Test("configurations saved before centering and input dropout existed decode as the paper's model")
+func oldConfigurationDecodes() throws {
+    let json = #"{"kind":"item","hidden":[500],"hiddenActivation":"sigmoid","outputActivation":"identity","lambda":100}"#
+    let configuration = try JSONDecoder().decode(AutoRecConfiguration.self, from: Data(json.utf8))
+    #expect(configuration.centering == .none && configuration.inputDropout == 0 && configuration.hiddenDropout == 0)
+}
