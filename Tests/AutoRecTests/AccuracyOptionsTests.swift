@@ -118,7 +118,7 @@ func centeringOffsets() throws {
     configuration.centering = .instance
     let model = try AutoRec(configuration: configuration, inputSize: 3)
     var p: Parameters<Float> = model.graph.initialParameters(seed: 1)
-    p["decoder.weight"] = .zeros([2, 3])
+    p["decoder.weight"] = .zeros([3, 2])
     p["decoder.bias"] = .zeros([3])
     let r = try Recommender(model: model, ensemble: [p], training: training, scale: RatingScale(minimum: 1, maximum: 5))
     let predictions = r.predict(users: [2, 0], items: [0, 1])
