@@ -126,22 +126,16 @@ public struct SparseMatrix<Scalar: TensorScalar>: Sendable {
     /// The transpose, also in CSR form (so it is the CSC form of this matrix). O(entries + columns).
     ///
     /// Pullbacks of the sparse ops use it to turn scattered writes into row-parallel gathers.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> SparseMatrix {
-        var counts = [Int](repeating: 0, count: columns + 1)
-        for c in columnIndices { counts[Int(c) + 1] += 1 }
-        for c in 0..<columns { counts[c + 1] += counts[c] }
-        var next = counts
-        var cols = [Int32](repeating: 0, count: nonzeroCount)
-        var vals = [Scalar](repeating: 0, count: nonzeroCount)
-        for r in 0..<rows {
-            for p in rowPointers[r]..<rowPointers[r + 1] {
-                let c = Int(columnIndices[p])
-                cols[next[c]] = Int32(r)
-                vals[next[c]] = values[p]
-                next[c] += 1
-            }
+        let t = transposedStructure()
+        let vals = [Scalar](unsafeUninitializedCapacity: nonzeroCount) { out, initialized in
+            for (q, p) in t.permutation.enumerated() { out[q] = values[p] }
+            initialized = nonzeroCount
         }
-        return SparseMatrix(uncheckedRows: columns, columns: rows, rowPointers: counts, columnIndices: cols, values: vals)
+        return SparseMatrix(uncheckedRows: columns, columns: rows, rowPointers: t.rowPointers, columnIndices: t.columnIndices,
+                            values: vals)
     }
 
     /// The same matrix carrying the structure of its transpose, so that the sparse ops'
@@ -153,30 +147,35 @@ public struct SparseMatrix<Scalar: TensorScalar>: Sendable {
         return copy
     }
 
-    /// The structure of the transpose: cached if available, computed otherwise.
+    /// The structure of the transpose: cached if available, computed otherwise (one counting
+    /// pass over the entries; specialised, because the generic version of this loop made
+    /// setting up the Netflix-sized matrix take tens of seconds).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposedStructure() -> TransposedStructure {
         if let cache = transposeCache { return cache }
-        let t = transposed()
-        return TransposedStructure(rowPointers: t.rowPointers, columnIndices: t.columnIndices,
-                                   permutation: transposePermutation())
+        var counts = [Int](repeating: 0, count: columns + 1)
+        for c in columnIndices { counts[Int(c) + 1] += 1 }
+        for c in 0..<columns { counts[c + 1] += counts[c] }
+        var next = counts
+        var cols = [Int32](repeating: 0, count: nonzeroCount)
+        var permutation = [Int](repeating: 0, count: nonzeroCount)
+        for r in 0..<rows {
+            for p in rowPointers[r]..<rowPointers[r + 1] {
+                let c = Int(columnIndices[p])
+                cols[next[c]] = Int32(r)
+                permutation[next[c]] = p
+                next[c] += 1
+            }
+        }
+        return TransposedStructure(rowPointers: counts, columnIndices: cols, permutation: permutation)
     }
 
     /// For each entry of ``transposed()``, the index of the same entry in this matrix: the
     /// permutation that carries per-entry values (such as gradients of sampled outputs) into
     /// the transposed order.
     public func transposePermutation() -> [Int] {
-        var counts = [Int](repeating: 0, count: columns + 1)
-        for c in columnIndices { counts[Int(c) + 1] += 1 }
-        for c in 0..<columns { counts[c + 1] += counts[c] }
-        var permutation = [Int](repeating: 0, count: nonzeroCount)
-        for r in 0..<rows {
-            for p in rowPointers[r]..<rowPointers[r + 1] {
-                let c = Int(columnIndices[p])
-                permutation[counts[c]] = p
-                counts[c] += 1
-            }
-        }
-        return permutation
+        transposedStructure().permutation
     }
 
     /// The matrix made of the given rows, in the given order (a mini-batch).
