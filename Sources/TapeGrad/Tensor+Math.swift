@@ -42,7 +42,9 @@ extension Tensor {
         precondition(shape == other.shape, "Tensor.add: shapes \(shape) and \(other.shape) differ")
         scalars.withUnsafeMutableBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { a[i] += b[i] }
+                Kernels.forElementChunks(a.count) { range in
+                    for i in range { a[i] += b[i] }
+                }
             }
         }
     }
@@ -84,14 +86,38 @@ extension Tensor {
     public func squared() -> Tensor { Tensor(shape: shape, scalars: Kernels.map(scalars) { $0 * $0 }) }
 
     /// The sum of squared elements (the squared Frobenius norm), accumulated in Double.
+    /// Summed in fixed chunks of 2¹⁴ elements with eight Double lanes each, chunk sums added in
+    /// order: vectorised and spread over threads, yet the same result for any thread count. (A
+    /// single serial Double sum ran at one add per 4 cycles: 80 ms per step for AutoRec's 70M
+    /// weights on the ML-10M shape.)
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sumOfSquares() -> Scalar {
-        var total = 0.0
+        let chunk = 1 << 14
+        let chunks = (count + chunk - 1) / chunk
+        guard chunks > 0 else { return 0 }
+        var partials = [Double](repeating: 0, count: chunks)
         scalars.withUnsafeBufferPointer { p in
-            for x in p { total += Double(x) * Double(x) }
+            partials.withUnsafeMutableBufferPointer { out in
+                Parallelism.forChunks(chunks, grain: 16) { range in
+                    for c in range {
+                        let end = min(p.count, (c + 1) * chunk)
+                        var i = c * chunk
+                        var lanes = SIMD8<Double>()
+                        while i + 8 <= end {
+                            let x = SIMD8<Double>(Double(p[i]), Double(p[i + 1]), Double(p[i + 2]), Double(p[i + 3]),
+                                                  Double(p[i + 4]), Double(p[i + 5]), Double(p[i + 6]), Double(p[i + 7]))
+                            lanes += x * x
+                            i += 8
+                        }
+                        var total = lanes.sum()
+                        while i < end { total += Double(p[i]) * Double(p[i]); i += 1 }
+                        out[c] = total
+                    }
+                }
+            }
         }
-        return Scalar(total)
+        return Scalar(partials.reduce(0, +))
     }
 }
 

@@ -4,12 +4,25 @@
 
 /// Internal loops shared by the ops.
 enum Kernels {
+    /// Runs `body` over `0..<count`: in one piece below 2¹⁸ elements, else in contiguous
+    /// chunks on the kernel threads. Elementwise loops over parameter-sized arrays (weight
+    /// penalties, gradient sums, activations) would otherwise be the serial part of an epoch
+    /// that keeps two threads from doubling its speed; an element's result never depends on
+    /// the split.
+    @inline(__always)
+    static func forElementChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+        if count < 1 << 18 || Parallelism.threads <= 1 { body(0..<count); return }
+        Parallelism.forChunks(count, grain: 1 << 16, body)
+    }
+
     /// `result[i] = f(x[i])`.
     @inline(__always)
     static func map<S: TensorScalar>(_ x: [S], _ f: (S) -> S) -> [S] {
         [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { src in
-                for i in 0..<src.count { out[i] = f(src[i]) }
+                forElementChunks(src.count) { range in
+                    for i in range { out[i] = f(src[i]) }
+                }
             }
             initialized = x.count
         }
@@ -22,7 +35,9 @@ enum Kernels {
         return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { a in
                 y.withUnsafeBufferPointer { b in
-                    for i in 0..<a.count { out[i] = f(a[i], b[i]) }
+                    forElementChunks(a.count) { range in
+                        for i in range { out[i] = f(a[i], b[i]) }
+                    }
                 }
             }
             initialized = x.count
