@@ -99,6 +99,9 @@ let opTable: [OpCase] = [
     OpCase("sampled square loss", [random([pattern.nonzeroCount], seed: 33)]) {
         _, v in sampledSquareLoss(v[0], targets: pattern)
     },
+    OpCase("sampled affine square loss", [random([5, 3], seed: 29), random([7, 3], seed: 30), random([7], seed: 31)]) {
+        _, v in sampledAffineSquareLoss(v[0], v[1], bias: v[2], targets: pattern)
+    },
     OpCase("frobenius penalty", [random([3, 4], seed: 34), random([4], seed: 35)]) { _, v in frobeniusPenalty(v) },
     OpCase("reuse a + a", [random([3, 4], seed: 36)]) { _, v in v[0] + v[0] },
     OpCase("reuse x * x", [random([3, 4], seed: 37)]) { _, v in v[0] * v[0] },

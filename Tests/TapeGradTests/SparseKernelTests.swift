@@ -148,3 +148,65 @@ func retainFreedMemory() {
     #expect(Allocator.retainFreedMemory())
 }
 #endif
+
+@Test("the fused decoder-and-loss kernel equals sddmm + bias − target and the spmm of the residuals, bit for bit",
+      arguments: [15, 37, 200])
+func fusedResidualMatchesUnfused(k: Int) {
+    let s = skewedPattern(rows: 70, columns: 120, seed: 40 + UInt64(k))
+    let a = randomTensor([70, k], seed: 50 + UInt64(k))
+    let b = randomTensor([120, k], seed: 60 + UInt64(k))
+    let bias = randomTensor([120], seed: 70)
+    let dots = tiledSddmm(s, a, b, tiling: nil, threads: 1)
+    var expectedResidual = [Float](repeating: 0, count: s.nonzeroCount)
+    for p in 0..<s.nonzeroCount { expectedResidual[p] = dots[p] + bias.scalars[Int(s.columnIndices[p])] - s.values[p] }
+    let expectedGrad = naiveSpmm(s.replacingValues(expectedResidual), b)
+    for tiling in [nil, Kernels.SparseTiling(blockColumns: 16, groupRows: 5), .init(blockColumns: 1, groupRows: 1)] {
+        for threads in [1, 2] {
+            var residual = [Float](repeating: .nan, count: s.nonzeroCount)
+            var grad = [Float](repeating: .nan, count: 70 * k)
+            Parallelism.$threads.withValue(threads) {
+                s.rowPointers.withUnsafeBufferPointer { rp in
+                    s.columnIndices.withUnsafeBufferPointer { ci in
+                        s.values.withUnsafeBufferPointer { v in
+                            a.scalars.withUnsafeBufferPointer { pa in
+                                b.scalars.withUnsafeBufferPointer { pb in
+                                    bias.scalars.withUnsafeBufferPointer { pc in
+                                        residual.withUnsafeMutableBufferPointer { e in
+                                            grad.withUnsafeMutableBufferPointer { g in
+                                                Kernels.sampledAffineResidual(
+                                                    rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: 70, columns: 120,
+                                                    a: pa.baseAddress!, b: pb.baseAddress!, bias: pc.baseAddress!, target: v.baseAddress!,
+                                                    k: k, residual: e.baseAddress!, gradA: g.baseAddress!, tiling: tiling)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(residual == expectedResidual, "k \(k), tiling \(String(describing: tiling)), \(threads) threads")
+            #expect(grad == expectedGrad, "k \(k), tiling \(String(describing: tiling)), \(threads) threads")
+        }
+    }
+}
+
+@Test("sampledAffineSquareLoss gives the loss and gradients of the unfused decoder + loss, bit for bit in Float")
+func fusedLossMatchesComposition() {
+    let s = skewedPattern(rows: 40, columns: 90, seed: 80)
+    func run(fused: Bool) -> (Float, [Tensor<Float>]) {
+        let tape = Tape<Float>()
+        let a = tape.variable(randomTensor([40, 33], seed: 81))
+        let b = tape.variable(randomTensor([90, 33], seed: 82))
+        let c = tape.variable(randomTensor([90], seed: 83))
+        let loss = fused
+            ? sampledAffineSquareLoss(a, b, bias: c, targets: s)
+            : sampledSquareLoss(sampledMatmul(a, b, transposeB: true, at: s) + gather(c, at: s.columnIndices), targets: s)
+        return (loss.value.scalar, tape.gradients(of: loss, withRespectTo: [a, b, c]))
+    }
+    let (fusedLoss, fusedGradients) = run(fused: true)
+    let (loss, gradients) = run(fused: false)
+    #expect(fusedLoss == loss)
+    for (x, y) in zip(fusedGradients, gradients) { #expect(x == y) }
+}

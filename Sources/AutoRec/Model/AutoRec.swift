@@ -130,8 +130,15 @@ public struct AutoRec: Sendable {
         let lambda = lambda ?? configuration.lambda
         let (loss, gradient) = valueAndGradient(at: parameters) { tape, variables in
             let context = ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed), outputPattern: batch)
-            let output = graph(.sparse(batch), parameters: variables, context: context)
-            let error = maskedSquaredError(output)
+            let error: Variable<Scalar>
+            if let decoder = graph.layers.last as? Dense, decoder.activation == .identity, decoder.weightLayout == .outputsByInputs,
+               let (hidden, _, p) = graph.forwardToOutputLayer(.sparse(batch), parameters: variables, context: context) {
+                // The decoder and the square loss in one pass over the decoder's rows (the same
+                // value and gradients as the layer followed by the loss; tested).
+                error = sampledAffineSquareLoss(hidden.denseValue(for: "AutoRec decoder"), p[0], bias: p[1], targets: batch)
+            } else {
+                error = maskedSquaredError(graph(.sparse(batch), parameters: variables, context: context))
+            }
             guard lambda > 0, let penalty = weightPenalty(variables, of: parameters) else { return error }
             return error + penalty * Scalar(lambda / 2)
         }

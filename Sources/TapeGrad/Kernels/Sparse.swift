@@ -303,3 +303,69 @@ extension Kernels {
         return s
     }
 }
+
+extension Kernels {
+    /// The fused decoder-and-loss pass: for every stored entry p = (i, j) of a CSR pattern,
+    /// `residual[p] = a[i, :] · b[j, :] + bias[j] − target[p]`, and
+    /// `gradA[i, :] = Σ_p residual[p] · b[j_p, :]` over row i's entries (rows×k, overwritten).
+    /// One pass where the unfused path needs two (an sddmm, then an spmm that gathers the same
+    /// rows of `b` again): each gathered row of `b` is used for the dot product and, while
+    /// still in L1, for the row's gradient. `gradA` equals that spmm bit for bit (each element
+    /// adds its row's terms in storage order, multiply then add). Tiled and threaded as ``sddmm``.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func sampledAffineResidual<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
+                                                       rows: Int, columns: Int, a: UnsafePointer<S>, b: UnsafePointer<S>,
+                                                       bias: UnsafePointer<S>, target: UnsafePointer<S>, k: Int,
+                                                       residual: UnsafeMutablePointer<S>, gradA: UnsafeMutablePointer<S>,
+                                                       tiling: SparseTiling? = nil) {
+        guard rows > 0, k > 0 else { return }
+        let tiling = tiling ?? SparseTiling(columns: columns, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
+        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
+            (gradA + range.lowerBound * k).initialize(repeating: 0, count: range.count * k)
+            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: columns,
+                        tiling: tiling) { r, start, end in
+                let ar = a + r * k, gr = gradA + r * k
+                var p = start
+                while p < end {
+                    let n = min(4, end - p)
+                    let j0 = Int(columnIndices[p])
+                    let j1 = n > 1 ? Int(columnIndices[p + 1]) : j0
+                    let j2 = n > 2 ? Int(columnIndices[p + 2]) : j0
+                    let j3 = n > 3 ? Int(columnIndices[p + 3]) : j0
+                    var e = SIMD4<S>()
+                    if n == 4 {
+                        e = dot4(ar, b + j0 * k, b + j1 * k, b + j2 * k, b + j3 * k, k)
+                    } else {
+                        for q in 0..<n { e[q] = dot(ar, b + Int(columnIndices[p + q]) * k, k) }
+                    }
+                    for q in 0..<n {
+                        let j = Int(columnIndices[p + q])
+                        e[q] = e[q] + bias[j] - target[p + q]
+                        residual[p + q] = e[q]
+                    }
+                    // The gradient row, 16 columns at a time, from the rows just read (in L1).
+                    var c = 0
+                    while c + 16 <= k {
+                        var acc = load16(gr + c)
+                        acc += SIMD16<S>(repeating: e[0]) * load16(b + j0 * k + c)
+                        if n > 1 { acc += SIMD16<S>(repeating: e[1]) * load16(b + j1 * k + c) }
+                        if n > 2 { acc += SIMD16<S>(repeating: e[2]) * load16(b + j2 * k + c) }
+                        if n > 3 { acc += SIMD16<S>(repeating: e[3]) * load16(b + j3 * k + c) }
+                        store16(acc, gr + c)
+                        c += 16
+                    }
+                    while c < k {
+                        var v = gr[c] + e[0] * b[j0 * k + c]
+                        if n > 1 { v += e[1] * b[j1 * k + c] }
+                        if n > 2 { v += e[2] * b[j2 * k + c] }
+                        if n > 3 { v += e[3] * b[j3 * k + c] }
+                        gr[c] = v
+                        c += 1
+                    }
+                    p += n
+                }
+            }
+        }
+    }
+}

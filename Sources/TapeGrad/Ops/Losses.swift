@@ -35,10 +35,85 @@ public func maskedSquareLoss<Scalar>(_ prediction: Variable<Scalar>, target: Ten
 public func sampledSquareLoss<Scalar>(_ prediction: Variable<Scalar>, targets: SparseMatrix<Scalar>) -> Variable<Scalar> {
     precondition(prediction.value.rank == 1 && prediction.value.count == targets.nonzeroCount,
                  "sampledSquareLoss: prediction of shape \(prediction.shape) for a pattern with \(targets.nonzeroCount) entries")
-    let residual = Kernels.zip(prediction.value.scalars, targets.values) { $0 - $1 }
-    let total = residual.reduce(0.0) { $0 + Double($1) * Double($1) }
-    return prediction.tape.record(Tensor(scalar: Scalar(total)), op: "sampled square loss", inputs: [prediction]) { g, _ in
-        [Tensor(residual) * (2 * g.scalar)]
+    let residual = Tensor(Kernels.zip(prediction.value.scalars, targets.values) { $0 - $1 })
+    return prediction.tape.record(Tensor(scalar: residual.sumOfSquares()), op: "sampled square loss", inputs: [prediction]) { g, _ in
+        [residual * (2 * g.scalar)]
+    }
+}
+
+/// sampled affine square loss, the output layer of a sampled decoder fused with its square loss:
+/// L = Σₚ (a[iₚ, :] · b[jₚ, :] + c[jₚ] − vₚ)² over the stored entries p = (iₚ, jₚ) of `targets`
+/// (values vₚ), with `a` rows×k (the hidden rows), `b` columns×k (a weight stored outputs ×
+/// inputs) and `c` a bias of length columns. The same value as
+/// `sampledSquareLoss(sampledMatmul(a, b, transposeB: true, at: targets) + gather(c, at: targets.columnIndices), targets:)`
+/// with one pass over the gathered rows of b instead of two: the residual's gradient with
+/// respect to `a` is accumulated while each row of b is in L1 (`Kernels.sampledAffineResidual`).
+/// Pullback, with eₚ = a[iₚ]·b[jₚ] + c[jₚ] − vₚ:
+/// ∂a[i] = 2L̄ Σ_{p in row i} eₚ b[jₚ]  (formed in the forward pass),
+/// ∂b[j] = 2L̄ Σ_{p in column j} eₚ a[iₚ]  (an spmm with the transposed pattern),
+/// ∂c[j] = 2L̄ Σ_{p in column j} eₚ.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func sampledAffineSquareLoss<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, bias c: Variable<Scalar>,
+                                            targets: SparseMatrix<Scalar>) -> Variable<Scalar> {
+    let (va, vb, vc) = (a.value, b.value, c.value)
+    precondition(va.rank == 2 && vb.rank == 2 && va.shape[1] == vb.shape[1] && va.shape[0] == targets.rows
+                 && vb.shape[0] == targets.columns && vc.shape == [targets.columns],
+                 "sampledAffineSquareLoss: a \(va.shape), b \(vb.shape), bias \(vc.shape) do not fit the \(targets.rows)×\(targets.columns) pattern")
+    let k = va.shape[1]
+    let count = targets.nonzeroCount
+    var residual = [Scalar](repeating: 0, count: count)
+    var gradA = [Scalar](repeating: 0, count: va.count)
+    if count > 0 && k > 0 {
+        targets.rowPointers.withUnsafeBufferPointer { rp in
+            targets.columnIndices.withUnsafeBufferPointer { ci in
+                targets.values.withUnsafeBufferPointer { v in
+                    va.scalars.withUnsafeBufferPointer { pa in
+                        vb.scalars.withUnsafeBufferPointer { pb in
+                            vc.scalars.withUnsafeBufferPointer { pc in
+                                residual.withUnsafeMutableBufferPointer { e in
+                                    gradA.withUnsafeMutableBufferPointer { ga in
+                                        Kernels.sampledAffineResidual(
+                                            rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: targets.rows,
+                                            columns: targets.columns, a: pa.baseAddress!, b: pb.baseAddress!, bias: pc.baseAddress!,
+                                            target: v.baseAddress!, k: k, residual: e.baseAddress!, gradA: ga.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let e = Tensor(residual)
+    let da = Tensor(shape: va.shape, scalars: gradA)
+    return a.tape.record(Tensor(scalar: e.sumOfSquares()), op: "sampled affine square loss", inputs: [a, b, c]) { g, needed in
+        let scale = 2 * g.scalar
+        var db: Tensor<Scalar>?, dc: Tensor<Scalar>?
+        if needed[1] || needed[2] {
+            // ∂L/∂output per entry, as the unfused pullbacks would receive it.
+            let scaled = Kernels.map(residual) { $0 * scale }
+            let t = targets.transposedStructure()
+            if needed[1] {
+                db = Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: scaled,
+                                        valueIndex: t.permutation, rows: targets.columns, w: va)
+            }
+            if needed[2] {
+                let sums = [Scalar](unsafeUninitializedCapacity: targets.columns) { out, initialized in
+                    Parallelism.forChunks(targets.columns, grain: 256) { range in
+                        for j in range {
+                            var total: Scalar = 0
+                            for q in t.rowPointers[j]..<t.rowPointers[j + 1] { total += scaled[t.permutation[q]] }
+                            out[j] = total
+                        }
+                    }
+                    initialized = targets.columns
+                }
+                dc = Tensor(sums)
+            }
+        }
+        return [needed[0] ? da * scale : nil, db, dc]
     }
 }
 

@@ -139,16 +139,36 @@ public struct Graph: Sendable, CustomStringConvertible {
     /// ``variables(_:on:)``).
     public func callAsFunction<Scalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
                                        context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        run(input, parameters: parameters, context: context, layers: layers.count)
+    }
+
+    /// Runs every layer before the output layer and returns the output layer's input, the
+    /// output layer and its parameter variables; nil when other layers follow the output
+    /// layer. For losses fused with the output layer, such as AutoRec's decoder and square
+    /// loss (``sampledAffineSquareLoss(_:_:bias:targets:)``), which need the layer's input
+    /// rather than its output.
+    public func forwardToOutputLayer<Scalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
+                                             context: ForwardContext<Scalar>)
+        -> (input: LayerValue<Scalar>, layer: any Layer, parameters: [Variable<Scalar>])? {
+        guard outputLayer == layers.count - 1 else { return nil }
+        let value = run(input, parameters: parameters, context: context, layers: outputLayer)
+        let offset = parameterSpecs[..<outputLayer].reduce(0) { $0 + $1.count }
+        return (value, layers[outputLayer], Array(parameters[offset..<offset + parameterSpecs[outputLayer].count]))
+    }
+
+    /// The first `count` layers applied to `input`.
+    private func run<Scalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>], context: ForwardContext<Scalar>,
+                             layers count: Int) -> LayerValue<Scalar> {
         if case .sparse = input {
             precondition(layers[0].acceptsSparseInput, "Graph: \(Graph.label(layers[0], at: 0)) cannot take a sparse input")
         }
         var value = input
         var offset = 0
-        for (i, layer) in layers.enumerated() {
-            let count = parameterSpecs[i].count
-            value = layer.forward(value, parameters: Array(parameters[offset..<offset + count]),
+        for (i, layer) in layers.prefix(count).enumerated() {
+            let n = parameterSpecs[i].count
+            value = layer.forward(value, parameters: Array(parameters[offset..<offset + n]),
                                   context: context, isOutput: i == outputLayer)
-            offset += count
+            offset += n
         }
         return value
     }
