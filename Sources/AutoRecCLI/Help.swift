@@ -44,10 +44,11 @@ extension AutoRecCommand {
       --learning-rate X     optimizer step (rprop initial step 0.01, adam 0.001, sgd 0.0001)
       --ensemble N          average N models: N−1 refits from different seeds + the selection model (default 1)
       --lambda-average N    average the models of up to N best λ, how many chosen on validation (default 5; 1: off)
-      --blend on|off        also fit the other kind (U-AutoRec for I-AutoRec) and a denoising model of
-                            this kind, and blend the predictions with weights chosen on validation
-                            (default on; off: the main model alone, about 1/4 of the time)
-      --blend-dropout P     input dropout of the blend's denoising member (default 0.1; 0: no such member)
+      --blend on|off        also fit the other kind (U-AutoRec for I-AutoRec) and blend the predictions
+                            with weights chosen on validation (default on; off: the main model alone,
+                            about 1/3 of the time)
+      --blend-dropout P     add a third blend member: this kind with input dropout P (default 0: none;
+                            0.1 helped a little on validation, at about twice the time)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)

@@ -47,7 +47,8 @@ func blendChosenOnValidation() throws {
     let split = smallSplit()
     var options = quickOptions()
     options.blend = true
-    #expect(FitOptions().blend && FitOptions().denoisingMember == 0.1, "the defaults")
+    options.denoisingMember = 0.1
+    #expect(FitOptions().blend && FitOptions().denoisingMember == 0, "the defaults: I+U")
     let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
     let blend = try #require(fit.blend)
     #expect(blend.members.count == 2)
@@ -59,7 +60,7 @@ func blendChosenOnValidation() throws {
     let (user, denoising) = (blend.members[0].fit.recommender.model.configuration, blend.members[1].fit.recommender.model.configuration)
     #expect(user.kind == .user && user.inputDropout == 0)
     #expect(denoising.kind == .item && denoising.inputDropout == 0.1)
-    #expect(blend.members[1].fit.trials.map(\.lambda) == [fit.lambda], "the denoising member takes the main model's λ")
+    #expect(blend.members[1].fit.trials.map(\.lambda) == fit.averagedLambdas, "the denoising member takes the main model's λ average")
     #expect(fit.recommender.blend.map(\.weight) == blend.weights.map { Float($0) })
     // The stored blend predicts exactly what validation chose: its validation RMSE matches.
     let holdout = RatingSplit.random(split.train, testFraction: options.validationFraction, seed: options.seed)
@@ -92,11 +93,31 @@ func blendChosenOnValidation() throws {
     }
 }
 
+@Test("the blend's other kind searches λ from the main model's λ: the same bisection without the coarse grid")
+func blendOtherKindLambdaSearch() throws {
+    let split = smallSplit()
+    var options = quickOptions()
+    options.lambdas = nil
+    options.maxEpochs = 4
+    options.patience = 2
+    options.blend = true
+    let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    #expect(fit.trials.count > 7, "the main model's automatic search starts from the coarse grid")
+    let user = try #require(fit.blend?.members.first?.fit)
+    #expect(user.trials.first?.lambda == fit.lambda)
+    #expect(user.trials.count <= 1 + 2 * AutoRecFitter.refinementFactors.count)
+    // At most 10^±⅞ around the main λ: the decades 1 and 1000 are never both tried.
+    let gridTried = AutoRecFitter.coarseGrid.filter { g in user.trials.contains { abs($0.lambda / g - 1) < 1e-9 } }
+    #expect(gridTried.count < 3)
+    #expect(user.trials.allSatisfy { abs(log10($0.lambda / fit.lambda)) < 0.876 })
+}
+
 @Test("a stacked, λ-averaged model file round-trips and reproduces the test metrics")
 func blendModelFileRoundTrip() throws {
     let split = smallSplit()
     var options = quickOptions(lambdas: [1, 3, 10])
     options.blend = true
+    options.denoisingMember = 0.1
     options.lambdaAverage = 3
     var configuration = AutoRecConfiguration(hidden: [8])
     configuration.centering = .global
