@@ -40,7 +40,7 @@ public enum AutoRecCommand {
     // MARK: - train
 
     static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
-                                           "epochs", "patience", "learning-rate", "ensemble", "lambda-average", "blend", "dropout", "input-dropout", "centering", "seed", "threads", "repeat", "test-fraction",
+                                           "epochs", "patience", "learning-rate", "ensemble", "lambda-average", "blend", "blend-dropout", "dropout", "input-dropout", "centering", "seed", "threads", "repeat", "test-fraction",
                                            "save", "metrics-json", "plot", "titles"]
     static let trainSwitches: Set<String> = ["quiet", "help", "no-refit"]
 
@@ -76,6 +76,10 @@ public enum AutoRecCommand {
         case "on": options.blend = true
         case "off": options.blend = false
         case let text?: throw UsageError("--blend: '\(text)' is not 'on' or 'off'")
+        }
+        if let p = try args.double("blend-dropout", range: 0...0.95) {
+            guard options.blend || p == 0 else { throw UsageError("--blend-dropout needs the blend (--blend on, the default)") }
+            options.denoisingMember = p
         }
         options.learningRate = try args.double("learning-rate", range: 1e-12...1e6)
         if args.has("no-refit") { options.refit = false }
@@ -211,10 +215,12 @@ public enum AutoRecCommand {
                     + r.fit.averageValidationRMSE.map { String(format: "%.4f", $0) }.joined(separator: ", ") + ")",
             ]
             if let b = r.fit.blend {
-                let name = b.fit.recommender.model.configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
-                lines.append("blend: \(name) weight \(formatLambda(b.weight)) (validation RMSE \(String(format: "%.4f", b.validationRMSE)); "
-                             + "\(name) λ \(b.fit.averagedLambdas.map(formatLambda).joined(separator: ", ")), validation RMSE "
-                             + "\(String(format: "%.4f", b.fit.averageValidationRMSE.min() ?? .nan)))")
+                lines.append("blend: " + b.members.map { "\($0.name) weight \(formatLambda($0.weight))" }.joined(separator: ", ")
+                             + String(format: " (validation RMSE %.4f, main model alone %.4f)", b.validationRMSE, b.aloneValidationRMSE))
+                for m in b.members {
+                    lines.append("  \(m.name): λ \(m.fit.averagedLambdas.map(formatLambda).joined(separator: ", ")), validation RMSE "
+                                 + String(format: "%.4f", m.fit.averageValidationRMSE.min() ?? .nan))
+                }
             }
             lines += [
                 String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d cold → default %@)", r.metrics.rmse, r.metrics.mae,
@@ -230,7 +236,7 @@ public enum AutoRecCommand {
                 String(format: "test RMSE: %.4f ± %.4f (95%% CI over %d splits)   MAE: %.4f ± %.4f", mean, ci, reports.count, maeMean, maeCI),
                 "per split: " + reports.map { r in
                     String(format: "%.4f (λ %@%@)", r.metrics.rmse, formatLambda(r.fit.lambda),
-                           r.fit.blend.map { ", blend weight " + formatLambda($0.weight) } ?? "")
+                           r.fit.blend.map { ", blend weights " + $0.weights.map(formatLambda).joined(separator: "/") } ?? "")
                 }.joined(separator: ", "),
                 String(format: "time: %.1f s training in all", reports.reduce(0) { $0 + $1.fit.trainSeconds }),
             ]
@@ -257,11 +263,17 @@ public enum AutoRecCommand {
             json["average_validation_rmse"] = r.fit.averageValidationRMSE
             if let b = r.fit.blend {
                 json["blend"] = [
-                    "model": b.fit.recommender.model.configuration.kind == .item ? "item" : "user",
-                    "weight": b.weight, "validation_rmse": b.validationRMSE,
-                    "weight_trials": b.trials.map { ["weight": $0.weight, "validation_rmse": $0.validationRMSE] },
-                    "lambda": b.fit.lambda, "averaged_lambdas": b.fit.averagedLambdas, "epochs": b.fit.epochs,
-                    "lambda_trials": b.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] },
+                    "validation_rmse": b.validationRMSE, "main_alone_validation_rmse": b.aloneValidationRMSE,
+                    "weights": b.weights,
+                    "weight_trials": b.trials.map { ["weights": $0.weights, "validation_rmse": $0.validationRMSE] },
+                    "members": b.members.map { m -> [String: Any] in
+                        let c = m.fit.recommender.model.configuration
+                        return ["name": m.name, "model": c.kind == .item ? "item" : "user", "input_dropout": c.inputDropout,
+                                "weight": m.weight, "lambda": m.fit.lambda, "averaged_lambdas": m.fit.averagedLambdas,
+                                "validation_rmse": m.fit.averageValidationRMSE.min() ?? Double.nan, "epochs": m.fit.epochs,
+                                "train_seconds": m.fit.trainSeconds,
+                                "lambda_trials": m.fit.trials.map { ["lambda": $0.lambda, "validation_rmse": $0.validationRMSE, "best_epoch": $0.bestEpoch] }]
+                    },
                 ] as [String: Any]
             }
             json["history"] = r.fit.selectionHistory.map { h -> [String: Any] in

@@ -15,7 +15,7 @@ extension AutoRecCommand {
     usage: autorec [train] [--ratings FILE | --train FILE --test FILE | --synthetic UxIxR]
                            [--model item|user] [--hidden 500 | --hidden 500,250,500]
                            [--lambda auto|X] [--optimizer rprop|lbfgs|adam|sgd] [--epochs N]
-                           [--lambda-average N] [--blend on|off] [--input-dropout P] [--centering MODE]
+                           [--lambda-average N] [--blend on|off] [--blend-dropout P] [--input-dropout P] [--centering MODE]
                            [--seed N] [--threads N] [--repeat N] [--test-fraction F]
                            [--save FILE] [--metrics-json FILE] [--plot FILE.svg] [--titles FILE] [--quiet]
 
@@ -45,7 +45,10 @@ extension AutoRecCommand {
       --ensemble N          average N models: N−1 refits from different seeds + the selection model (default 1)
       --lambda-average N    average the models of up to N best λ, how many chosen on validation (default 5; 1: off)
       --blend on|off        also fit the other kind (U-AutoRec for I-AutoRec) and blend the predictions
-                            with a weight chosen on validation (default off: about 2–3× the time)
+                            with weights chosen on validation (default on; off: the main model alone,
+                            about 1/3 of the time)
+      --blend-dropout P     add a third blend member: this kind with input dropout P (default 0: none;
+                            0.1 helped a little on validation, at about twice the time)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)

@@ -30,49 +30,104 @@ func lambdaAverageChosenOnValidation() throws {
     #expect(single.averagedLambdas == [single.lambda] && single.recommender.ensemble.count == 1)
 }
 
-@Test("I+U blend: weight chosen on validation (0 included: never worse there than the main model); mixes before clipping")
+@Test("blend weight grid: every vector over the simplex in steps of 0.05, all zeros first")
+func blendWeightGrid() {
+    let one = AutoRecFitter.blendWeightVectors(members: 1)
+    #expect(one.map { $0[0] } == AutoRecFitter.blendWeights)
+    let two = AutoRecFitter.blendWeightVectors(members: 2)
+    #expect(two.count == 231, "C(22, 2) vectors of two weights in steps of 1/20 summing to at most 1")
+    #expect(two.first == [0, 0])
+    #expect(two.allSatisfy { $0.allSatisfy { $0 >= 0 } && $0.reduce(0, +) <= 1 + 1e-12 })
+    #expect(Set(two.map { $0.map { Int(($0 * 20).rounded()) } }).count == 231)
+    #expect(two.contains([0.3, 0.35]) && two.contains([1, 0]) && two.contains([0, 1]) && !two.contains([0.6, 0.45]))
+}
+
+@Test("stack blend: U-AutoRec and a denoising I-AutoRec, weights chosen on validation (all zero included); mixes before clipping")
 func blendChosenOnValidation() throws {
     let split = smallSplit()
     var options = quickOptions()
     options.blend = true
+    options.denoisingMember = 0.1
+    #expect(FitOptions().blend && FitOptions().denoisingMember == 0, "the defaults: I+U")
     let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
     let blend = try #require(fit.blend)
-    #expect(blend.trials.map(\.weight) == AutoRecFitter.blendWeights)
-    let alone = try #require(blend.trials.first { $0.weight == 0 }).validationRMSE
-    #expect(abs(alone - fit.averageValidationRMSE.min()!) < 1e-6, "weight 0 is the item model's own validation RMSE")
+    #expect(blend.members.count == 2)
+    #expect(blend.trials.map(\.weights) == AutoRecFitter.blendWeightVectors(members: 2))
+    let alone = blend.aloneValidationRMSE
+    #expect(abs(alone - fit.averageValidationRMSE.min()!) < 1e-6, "all weights 0 is the item model's own validation RMSE")
     #expect(blend.validationRMSE == blend.trials.map(\.validationRMSE).min())
     #expect(blend.validationRMSE <= alone)
-    #expect(blend.fit.recommender.model.configuration.kind == .user)
-    #expect(fit.recommender.blend?.weight == Float(blend.weight))
+    let (user, denoising) = (blend.members[0].fit.recommender.model.configuration, blend.members[1].fit.recommender.model.configuration)
+    #expect(user.kind == .user && user.inputDropout == 0)
+    #expect(denoising.kind == .item && denoising.inputDropout == 0.1)
+    #expect(blend.members[1].fit.trials.map(\.lambda) == fit.averagedLambdas, "the denoising member takes the main model's λ average")
+    #expect(fit.recommender.blend.map(\.weight) == blend.weights.map { Float($0) })
+    // The stored blend predicts exactly what validation chose: its validation RMSE matches.
+    let holdout = RatingSplit.random(split.train, testFraction: options.validationFraction, seed: options.seed)
+    let validator = Validator(train: holdout.train, validation: holdout.test, configuration: AutoRecConfiguration(hidden: [8]), scale: split.scale)
+    let values = [fit.validationWarmValues] + blend.members.map(\.fit.validationWarmValues)
+    #expect(abs(validator.rmse(warmOrder: PairQuery.stack(values, weights: blend.weights.map { Float($0) })) - blend.validationRMSE) < 1e-12)
 
-    // On a scale too wide to clip, a weight-w blend predicts (1 − w)·item + w·user exactly.
+    // Without the denoising member: the I+U blend, one weight.
+    options.denoisingMember = 0
+    let pair = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    #expect(pair.blend?.members.count == 1 && pair.blend?.trials.count == AutoRecFitter.blendWeights.count)
+    options.blend = false
+    #expect(try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale).blend == nil)
+
+    // On a scale too wide to clip, weights (0.25, 0.15) predict 0.6·item + 0.25·user + 0.15·denoising exactly.
     let wide = RatingScale(minimum: -100, maximum: 100)
-    let item = fit.recommender, user = blend.fit.recommender
-    let a = try Recommender(model: item.model, ensemble: item.ensemble, training: split.train, scale: wide)
-    let b = try Recommender(model: user.model, ensemble: user.ensemble, training: split.train, scale: wide)
-    let mixed = try Recommender(model: item.model, ensemble: item.ensemble, training: split.train, scale: wide,
-                                blend: BlendComponent(model: user.model, ensemble: user.ensemble, weight: 0.25))
-    let (pa, pb, pm) = (a.predict(users: split.test.userIndices, items: split.test.itemIndices),
-                        b.predict(users: split.test.userIndices, items: split.test.itemIndices),
-                        mixed.predict(users: split.test.userIndices, items: split.test.itemIndices))
-    for k in pm.indices { #expect(abs(pm[k] - (0.75 * pa[k] + 0.25 * pb[k])) < 1e-4) }
-    #expect(pa != pb)
+    let models = [fit.recommender] + blend.members.map(\.fit.recommender)
+    let alones = try models.map { try Recommender(model: $0.model, ensemble: $0.ensemble, training: split.train, scale: wide) }
+    let mixed = try Recommender(model: models[0].model, ensemble: models[0].ensemble, training: split.train, scale: wide,
+                                blend: [BlendComponent(model: models[1].model, ensemble: models[1].ensemble, weight: 0.25),
+                                        BlendComponent(model: models[2].model, ensemble: models[2].ensemble, weight: 0.15)])
+    let p = alones.map { $0.predict(users: split.test.userIndices, items: split.test.itemIndices) }
+    let pm = mixed.predict(users: split.test.userIndices, items: split.test.itemIndices)
+    for k in pm.indices { #expect(abs(pm[k] - (0.6 * p[0][k] + 0.25 * p[1][k] + 0.15 * p[2][k])) < 1e-4) }
+    #expect(p[0] != p[1] && p[0] != p[2])
+    #expect(throws: GraphError.self) {
+        _ = try Recommender(model: models[0].model, ensemble: models[0].ensemble, training: split.train, scale: wide,
+                            blend: [BlendComponent(model: models[1].model, ensemble: models[1].ensemble, weight: 0.6),
+                                    BlendComponent(model: models[2].model, ensemble: models[2].ensemble, weight: 0.5)])
+    }
 }
 
-@Test("a blended, λ-averaged model file round-trips and reproduces the test metrics")
+@Test("the blend's other kind searches λ from the main model's λ: the same bisection without the coarse grid")
+func blendOtherKindLambdaSearch() throws {
+    let split = smallSplit()
+    var options = quickOptions()
+    options.lambdas = nil
+    options.maxEpochs = 4
+    options.patience = 2
+    options.blend = true
+    let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    #expect(fit.trials.count > 7, "the main model's automatic search starts from the coarse grid")
+    let user = try #require(fit.blend?.members.first?.fit)
+    #expect(user.trials.first?.lambda == fit.lambda)
+    #expect(user.trials.count <= 1 + 2 * AutoRecFitter.refinementFactors.count)
+    // At most 10^±⅞ around the main λ: the decades 1 and 1000 are never both tried.
+    let gridTried = AutoRecFitter.coarseGrid.filter { g in user.trials.contains { abs($0.lambda / g - 1) < 1e-9 } }
+    #expect(gridTried.count < 3)
+    #expect(user.trials.allSatisfy { abs(log10($0.lambda / fit.lambda)) < 0.876 })
+}
+
+@Test("a stacked, λ-averaged model file round-trips and reproduces the test metrics")
 func blendModelFileRoundTrip() throws {
     let split = smallSplit()
     var options = quickOptions(lambdas: [1, 3, 10])
     options.blend = true
+    options.denoisingMember = 0.1
     options.lambdaAverage = 3
     var configuration = AutoRecConfiguration(hidden: [8])
-    configuration.inputDropout = 0.2
     configuration.centering = .global
     let fit = try AutoRecFitter(configuration: configuration, options: options).fit(split.train, scale: split.scale)
-    // Force a non-trivial weight so the blend part of the file matters.
-    let r = fit.recommender, user = try #require(fit.blend).fit.recommender
+    // Force non-trivial weights so every blend part of the file matters.
+    let r = fit.recommender, members = try #require(fit.blend).members.map(\.fit.recommender)
+    #expect(members.count == 2)
     let model = try Recommender(model: r.model, ensemble: r.ensemble, training: split.train, scale: split.scale,
-                                blend: BlendComponent(model: user.model, ensemble: user.ensemble + user.ensemble, weight: 0.35))
+                                blend: [BlendComponent(model: members[0].model, ensemble: members[0].ensemble + members[0].ensemble, weight: 0.35),
+                                        BlendComponent(model: members[1].model, ensemble: members[1].ensemble, weight: 0.2)])
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("autorec-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -80,20 +135,28 @@ func blendModelFileRoundTrip() throws {
     try ModelFile(recommender: model, info: ["split_seed": "3"]).write(to: path)
     let loaded = try ModelFile(contentsOf: path).recommender
     #expect(loaded.model.configuration == model.model.configuration)
-    #expect(loaded.model.configuration.centering == .global && loaded.model.configuration.inputDropout == 0.2)
+    #expect(loaded.model.configuration.centering == .global)
     #expect(loaded.ensemble == model.ensemble)
-    let blend = try #require(loaded.blend)
-    #expect(blend.weight == 0.35 && blend.ensemble == model.blend!.ensemble && blend.ensemble.count == 2)
-    #expect(blend.model.configuration == user.model.configuration)
+    #expect(loaded.blend.count == 2)
+    for (a, b) in zip(loaded.blend, model.blend) {
+        #expect(a.weight == b.weight && a.ensemble == b.ensemble && a.model.configuration == b.model.configuration)
+    }
+    #expect(loaded.blend[1].model.configuration.inputDropout == 0.1 && loaded.blend[0].ensemble.count == 2)
     #expect(loaded.evaluate(split.test) == model.evaluate(split.test))
-    #expect(loaded.evaluate(split.test) != r.evaluate(split.test), "the blend changes the predictions")
+    let withoutThird = try Recommender(model: r.model, ensemble: r.ensemble, training: split.train, scale: split.scale,
+                                       blend: [model.blend[0]])
+    #expect(loaded.evaluate(split.test) != withoutThird.evaluate(split.test), "the third member changes the predictions")
 
-    // A corrupt blend weight is rejected with a message.
+    // A corrupt blend weight is rejected with a message; so is a member's tensors without its metadata.
     var file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
-    file.metadata["blend_weight"] = "1.5"
+    file.metadata["blend_weight_1"] = "1.5"
     let bad = directory.appendingPathComponent("bad.safetensors")
     try file.write(to: bad)
-    #expect { try ModelFile(contentsOf: bad.path) } throws: { "\($0)".contains("blend configuration or weight") }
+    #expect { try ModelFile(contentsOf: bad.path) } throws: { "\($0)".contains("blend configuration or weight_1") }
+    file.metadata["blend_weight_1"] = nil
+    file.metadata["blend_configuration_1"] = nil
+    try file.write(to: bad)
+    #expect { try ModelFile(contentsOf: bad.path) } throws: { "\($0)".contains("blend/member/1/") }
 }
 
 @Test("centering: the baseline is subtracted from inputs and targets and added back to the outputs")

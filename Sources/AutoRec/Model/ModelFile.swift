@@ -8,10 +8,13 @@ import TapeGradLayers
 /// members under `ensemble/1/encoder.weight` …), the optimizer
 /// state under `optimizer/` when saved, the raw user and item ids (`data/user_ids`,
 /// `data/item_ids`, I64) and the training ratings that form the model's input rows
-/// (`data/user_index`, `data/item_index` I32, `data/rating` F32). A blended model (I- and
-/// U-AutoRec) adds the second model's parameters under `blend/` (its further members under
-/// `blend/ensemble/1/` …). Metadata: the format name and
-/// version, the configuration as JSON (and `blend_configuration`, `blend_weight`), the rating scale, and how the data was split, so that
+/// (`data/user_index`, `data/item_index` I32, `data/rating` F32). A blended model adds its
+/// first further model's parameters (e.g. U-AutoRec beside I-AutoRec) under `blend/` (its
+/// ensemble members under `blend/ensemble/1/` …), and the j-th further model (j ≥ 1, e.g. the
+/// denoising I-AutoRec) under `blend/member/j/` (`blend/member/j/ensemble/1/` …). Metadata:
+/// the format name and version, the configuration as JSON (and `blend_configuration`,
+/// `blend_weight`, then `blend_configuration_j`, `blend_weight_j`), the rating scale, and how
+/// the data was split, so that
 /// `autorec evaluate` reproduces the numbers `autorec train` printed without the training file.
 /// The file opens in numpy (`safetensors.numpy.load_file`) or PyTorch.
 public struct ModelFile: Sendable {
@@ -19,8 +22,10 @@ public struct ModelFile: Sendable {
     public static let format = "tapegrad-autorec"
     /// The version this code writes. Version 2 stores the decoder weight inputs × k (its
     /// ``WeightLayout/outputsByInputs`` layout); version 1 files (k × inputs) are still read and
-    /// converted on loading.
-    public static let version = "2"
+    /// converted on loading. Version 3 may hold more than one blended model
+    /// (`blend/member/j/`); code that reads only version 2 would ignore those and predict
+    /// wrongly, so the version tells it to refuse. Version 2 files read as version 3.
+    public static let version = "3"
 
     /// The trained model.
     public var recommender: Recommender
@@ -50,17 +55,19 @@ public struct ModelFile: Sendable {
         metadata["configuration"] = String(decoding: try encoder.encode(r.model.configuration), as: UTF8.self)
         metadata["scale_minimum"] = String(r.scale.minimum)
         metadata["scale_maximum"] = String(r.scale.maximum)
-        if let blend = r.blend {
-            metadata["blend_configuration"] = String(decoding: try encoder.encode(blend.model.configuration), as: UTF8.self)
+        for (j, component) in r.blend.enumerated() {
+            let suffix = ModelFile.blendSuffix(j)
+            metadata["blend_configuration" + suffix] = String(decoding: try encoder.encode(component.model.configuration), as: UTF8.self)
             // Float's description round-trips exactly.
-            metadata["blend_weight"] = String(blend.weight)
+            metadata["blend_weight" + suffix] = String(component.weight)
         }
         var file = SafeTensors(metadata: metadata)
         try file.add(r.parameters)
         for (i, member) in r.ensemble.enumerated().dropFirst() { try file.add(member, prefix: "ensemble/\(i)/") }
-        if let blend = r.blend {
-            try file.add(blend.ensemble[0], prefix: "blend/")
-            for (i, member) in blend.ensemble.enumerated().dropFirst() { try file.add(member, prefix: "blend/ensemble/\(i)/") }
+        for (j, component) in r.blend.enumerated() {
+            let prefix = ModelFile.blendPrefix(j)
+            try file.add(component.ensemble[0], prefix: prefix)
+            for (i, member) in component.ensemble.enumerated().dropFirst() { try file.add(member, prefix: prefix + "ensemble/\(i)/") }
         }
         if let optimizerState { try file.add(optimizerState, prefix: "optimizer/") }
         let t = r.training
@@ -86,10 +93,10 @@ public struct ModelFile: Sendable {
             throw CheckpointError("\(path): not an autorec model file (no \"format\": \"\(ModelFile.format)\" in its metadata)")
         }
         switch file.metadata["version"] {
-        case ModelFile.version: break
+        case ModelFile.version, "2": break
         case "1": try ModelFile.upgradeFromVersion1(&file, path: path)
         case let other:
-            throw CheckpointError("\(path): model file version \(other ?? "?") is not supported (expected 1 or \(ModelFile.version))")
+            throw CheckpointError("\(path): model file version \(other ?? "?") is not supported (expected 1, 2 or \(ModelFile.version))")
         }
         guard let json = file.metadata["configuration"],
               let configuration = try? JSONDecoder().decode(AutoRecConfiguration.self, from: Data(json.utf8)) else {
@@ -140,19 +147,23 @@ public struct ModelFile: Sendable {
             while file.names.contains(where: { $0.hasPrefix("ensemble/\(ensemble.count)/") }) {
                 ensemble.append(try file.parameters(for: model.graph, prefix: "ensemble/\(ensemble.count)/", file: path))
             }
-            var blend: BlendComponent?
-            if let json = file.metadata["blend_configuration"] {
+            var blend = [BlendComponent]()
+            while let json = file.metadata["blend_configuration" + ModelFile.blendSuffix(blend.count)] {
+                let suffix = ModelFile.blendSuffix(blend.count), prefix = ModelFile.blendPrefix(blend.count)
                 guard let blendConfiguration = try? JSONDecoder().decode(AutoRecConfiguration.self, from: Data(json.utf8)),
-                      let weight = file.metadata["blend_weight"].flatMap(Float.init), weight >= 0, weight <= 1 else {
-                    throw CheckpointError("\(path): the blend configuration or weight in the metadata is invalid")
+                      let weight = file.metadata["blend_weight" + suffix].flatMap(Float.init), weight >= 0, weight <= 1 else {
+                    throw CheckpointError("\(path): the blend configuration or weight\(suffix) in the metadata is invalid")
                 }
                 let blendModel = try AutoRec(configuration: blendConfiguration,
                                              inputSize: blendConfiguration.kind == .item ? training.userCount : training.itemCount)
-                var members: [Parameters<Float>] = [try file.parameters(for: blendModel.graph, prefix: "blend/", file: path)]
-                while file.names.contains(where: { $0.hasPrefix("blend/ensemble/\(members.count)/") }) {
-                    members.append(try file.parameters(for: blendModel.graph, prefix: "blend/ensemble/\(members.count)/", file: path))
+                var members: [Parameters<Float>] = [try file.parameters(for: blendModel.graph, prefix: prefix, file: path)]
+                while file.names.contains(where: { $0.hasPrefix(prefix + "ensemble/\(members.count)/") }) {
+                    members.append(try file.parameters(for: blendModel.graph, prefix: prefix + "ensemble/\(members.count)/", file: path))
                 }
-                blend = BlendComponent(model: blendModel, ensemble: members, weight: weight)
+                blend.append(BlendComponent(model: blendModel, ensemble: members, weight: weight))
+            }
+            if let stray = file.names.first(where: { $0.hasPrefix(ModelFile.blendPrefix(blend.count)) }) {
+                throw CheckpointError("\(path): tensor '\(stray)' belongs to a blended model without a configuration in the metadata")
             }
             recommender = try Recommender(model: model, ensemble: ensemble, training: training,
                                           scale: RatingScale(minimum: low, maximum: high), blend: blend)
@@ -162,9 +173,17 @@ public struct ModelFile: Sendable {
             throw CheckpointError("\(path): \(error)")
         }
         optimizerState = try file.optionalParameters(prefix: "optimizer/", file: path)
-        info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum",
-                                                 "blend_configuration", "blend_weight"].contains($0.key) }
+        info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum"].contains($0.key)
+            && !$0.key.hasPrefix("blend_configuration") && !$0.key.hasPrefix("blend_weight") }
     }
+
+    /// The metadata key suffix of the j-th blended model: none for the first (as in files with
+    /// a single blended model), `_j` after it.
+    static func blendSuffix(_ j: Int) -> String { j == 0 ? "" : "_\(j)" }
+
+    /// The tensor name prefix of the j-th blended model: `blend/` for the first,
+    /// `blend/member/j/` after it.
+    static func blendPrefix(_ j: Int) -> String { j == 0 ? "blend/" : "blend/member/\(j)/" }
 
     /// Version 1 stored every `decoder.weight` (parameters, ensemble members, optimizer state
     /// slots) k × inputs; version 2 stores it transposed. Rewrites those entries in place.

@@ -173,6 +173,19 @@ struct PairQuery {
         return zip(a, b).map { (1 - weight) * $0 + weight * $1 }
     }
 
+    /// (1 − Σ weights)·members[0] + Σ weights[j]·members[j + 1] elementwise: the main model
+    /// keeps what the others do not take.
+    static func stack(_ members: [[Float]], weights: [Float]) -> [Float] {
+        precondition(members.count == weights.count + 1, "PairQuery.stack: \(members.count) members, \(weights.count) weights")
+        let first = 1 - weights.reduce(0, +)
+        var result = members[0].map { first * $0 }
+        for (member, w) in zip(members.dropFirst(), weights) {
+            precondition(member.count == result.count, "PairQuery.stack: \(result.count) and \(member.count) values")
+            for p in result.indices { result[p] += w * member[p] }
+        }
+        return result
+    }
+
     /// Warm values in warm order (``warmInWarmOrder(_:)``) clipped and put in the caller's
     /// order, with the midpoint for cold pairs.
     func finish(warmOrder values: [Float], scale: RatingScale) -> [Float] {

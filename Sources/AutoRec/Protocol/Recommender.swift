@@ -23,16 +23,18 @@ public struct Recommender: Sendable {
     public let inputs: InstanceMatrix
     /// The clipping range.
     public let scale: RatingScale
-    /// A second model of the other kind (U-AutoRec beside I-AutoRec) whose predictions are
-    /// blended in, or nil.
-    public let blend: BlendComponent?
+    /// Further models whose predictions are blended in (a stack: the other kind, a denoising
+    /// variant of this kind …), each with its weight; the main model keeps 1 − the sum. Empty:
+    /// no blend.
+    public let blend: [BlendComponent]
     /// Each user's training items (CSR by user), to exclude them from recommendations.
     private let userItems: CSRArrays
 
-    /// Wraps a trained model (one or more parameter sets), optionally blended with a second
-    /// model trained on the same ratings. Each parameter set must fit its graph (checked).
+    /// Wraps a trained model (one or more parameter sets), optionally blended with further
+    /// models trained on the same ratings. Each parameter set must fit its graph, and the
+    /// blend weights must be non-negative and sum to at most 1 (checked).
     public init(model: AutoRec, ensemble: [Parameters<Float>], training: RatingSet, scale: RatingScale,
-                blend: BlendComponent? = nil) throws(GraphError) {
+                blend: [BlendComponent] = []) throws(GraphError) {
         guard !ensemble.isEmpty else { throw GraphError("a recommender needs at least one set of parameters") }
         for parameters in ensemble { try model.graph.validate(parameters) }
         let inputSize = model.configuration.kind == .item ? training.userCount : training.itemCount
@@ -45,22 +47,29 @@ public struct Recommender: Sendable {
         self.inputs = InstanceMatrix(training, kind: model.configuration.kind, centering: model.configuration.centering)
         self.scale = scale
         self.userItems = training.compressedRows(by: .user)
-        if let blend {
-            let size = blend.model.configuration.kind == .item ? training.userCount : training.itemCount
-            guard size == blend.model.inputSize else {
-                throw GraphError("the blended model takes \(blend.model.inputSize) inputs but the ratings give \(size)")
+        for component in blend {
+            let size = component.model.configuration.kind == .item ? training.userCount : training.itemCount
+            guard size == component.model.inputSize else {
+                throw GraphError("the blended model takes \(component.model.inputSize) inputs but the ratings give \(size)")
             }
-            guard blend.weight >= 0 && blend.weight <= 1, !blend.ensemble.isEmpty else {
-                throw GraphError("a blend needs a weight in [0, 1] and at least one set of parameters, got \(blend.weight)")
+            guard component.weight >= 0 && component.weight <= 1, !component.ensemble.isEmpty else {
+                throw GraphError("a blend needs a weight in [0, 1] and at least one set of parameters, got \(component.weight)")
             }
-            for parameters in blend.ensemble { try blend.model.graph.validate(parameters) }
+            for parameters in component.ensemble { try component.model.graph.validate(parameters) }
         }
+        let total = blend.reduce(Float(0)) { $0 + $1.weight }
+        guard total <= 1 + 1e-5 else { throw GraphError("the blend weights sum to \(total), more than 1") }
         self.blend = blend
-        self.blendInputs = blend.map { InstanceMatrix(training, kind: $0.model.configuration.kind, centering: $0.model.configuration.centering) }
+        // Members that read the same rows as the main model share its input matrix.
+        let main = (model.configuration.kind, model.configuration.centering), mainInputs = inputs
+        self.blendInputs = blend.map { c in
+            (c.model.configuration.kind, c.model.configuration.centering) == main ? mainInputs
+                : InstanceMatrix(training, kind: c.model.configuration.kind, centering: c.model.configuration.centering)
+        }
     }
 
-    /// The blended model's input rows (nil without a blend).
-    private let blendInputs: InstanceMatrix?
+    /// The blended models' input rows (one per component).
+    private let blendInputs: [InstanceMatrix]
 
     /// The default rating for cold users and items.
     public var defaultRating: Float { Float(scale.midpoint) }
@@ -72,18 +81,23 @@ public struct Recommender: Sendable {
         predictAndCount(users: users, items: items).predictions
     }
 
-    /// The predictions and the number of cold pairs. With a blend, the two models' unclipped
-    /// predictions are mixed with the blend's weight and then clipped.
+    /// The predictions and the number of cold pairs. With a blend, the models' unclipped
+    /// predictions are mixed with the blend weights (the main model: 1 − their sum) and then
+    /// clipped.
     private func predictAndCount(users: [Int32], items: [Int32]) -> (predictions: [Float], cold: Int) {
         let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
         let pairs = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: inputs)
-        guard let blend, let blendInputs, blend.weight > 0 else {
+        guard blend.contains(where: { $0.weight > 0 }) else {
             return (pairs.predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale), pairs.count - pairs.warm.count)
         }
-        let other = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: blendInputs)
-        let mixed = PairQuery.blend(pairs.warmInWarmOrder(pairs.warmValues(model: model, ensemble: ensemble, inputs: inputs)),
-                                    other.warmInWarmOrder(other.warmValues(model: blend.model, ensemble: blend.ensemble, inputs: blendInputs)),
-                                    weight: blend.weight)
+        var members = [pairs.warmInWarmOrder(pairs.warmValues(model: model, ensemble: ensemble, inputs: inputs))]
+        var weights = [Float]()
+        for (component, componentInputs) in zip(blend, blendInputs) where component.weight > 0 {
+            let query = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: componentInputs)
+            members.append(query.warmInWarmOrder(query.warmValues(model: component.model, ensemble: component.ensemble, inputs: componentInputs)))
+            weights.append(component.weight)
+        }
+        let mixed = PairQuery.stack(members, weights: weights)
         return (pairs.finish(warmOrder: mixed, scale: scale), pairs.count - pairs.warm.count)
     }
 
@@ -162,10 +176,10 @@ public struct Recommender: Sendable {
     }
 }
 
-/// The second model of a blended recommender: its predictions count with `weight`, the main
-/// model's with 1 − `weight` (mixed before clipping).
+/// A further model of a blended recommender: its predictions count with `weight`, the main
+/// model's with 1 − the sum of the components' weights (mixed before clipping).
 public struct BlendComponent: Sendable {
-    /// The model (of the other kind than the main one, trained on the same ratings).
+    /// The model (the other kind, or a variant of the main one, trained on the same ratings).
     public let model: AutoRec
     /// Its parameter sets (their predictions are averaged first).
     public let ensemble: [Parameters<Float>]
