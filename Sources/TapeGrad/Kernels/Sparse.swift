@@ -110,6 +110,21 @@ extension Kernels {
         }
     }
 
+    /// The frame of every tiled kernel: rows split between threads by stored entries; in each
+    /// thread, its rows of `zeroing` (rows × k, when given) cleared, then `body(row, start, end)`
+    /// for its tiles in order (see ``forEachTile(rowPointers:columnIndices:range:columns:tiling:_:)``).
+    @inline(__always)
+    static func forEachTileOnThreads<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
+                                                      rows: Int, columns: Int, k: Int, tiling: SparseTiling?,
+                                                      zeroing output: UnsafeMutablePointer<S>?, _ body: (Int, Int, Int) -> Void) {
+        let tiling = tiling ?? SparseTiling(columns: columns, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
+        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
+            output?.advanced(by: range.lowerBound * k).initialize(repeating: 0, count: range.count * k)
+            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: columns,
+                        tiling: tiling, body)
+        }
+    }
+
     /// `y[r, :] = Σ_p values[p] · w[columns[p], :]` for every row r of a CSR matrix; `y` is
     /// rows×k and fully overwritten. With `valueIndex`, entry p's value is
     /// `values[valueIndex[p]]` (a permutation applied on the fly, for the transposed pattern).
@@ -122,18 +137,14 @@ extension Kernels {
                                       w: UnsafePointer<S>, wRows: Int, k: Int, y: UnsafeMutablePointer<S>,
                                       tiling: SparseTiling? = nil) {
         guard rows > 0, k > 0 else { return }
-        let tiling = tiling ?? SparseTiling(columns: wRows, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
-        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
-            (y + range.lowerBound * k).initialize(repeating: 0, count: range.count * k)
-            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: wRows,
-                        tiling: tiling) { r, start, end in
-                let out = y + r * k
-                var j = 0
-                while j + 128 <= k { spmmAccumulate8(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 128 }
-                if j + 64 <= k { spmmAccumulate4(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 64 }
-                while j + 16 <= k { spmmAccumulate1(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 16 }
-                if j < k { spmmAccumulateScalar(start, end, columnIndices, values, valueIndex, w + j, k, k - j, out + j) }
-            }
+        forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: wRows, k: k,
+                             tiling: tiling, zeroing: y) { r, start, end in
+            let out = y + r * k
+            var j = 0
+            while j + 128 <= k { spmmAccumulate8(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 128 }
+            if j + 64 <= k { spmmAccumulate4(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 64 }
+            while j + 16 <= k { spmmAccumulate1(start, end, columnIndices, values, valueIndex, w + j, k, out + j); j += 16 }
+            if j < k { spmmAccumulateScalar(start, end, columnIndices, values, valueIndex, w + j, k, k - j, out + j) }
         }
     }
 
@@ -225,21 +236,18 @@ extension Kernels {
     static func sddmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
                                        rows: Int, columns: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, k: Int,
                                        out: UnsafeMutablePointer<S>, tiling: SparseTiling? = nil) {
-        let tiling = tiling ?? SparseTiling(columns: columns, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
-        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
-            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: columns,
-                        tiling: tiling) { r, start, end in
-                let ar = a + r * k
-                var p = start
-                // Four entries at a time: the loads of a's row serve four dot products.
-                while p + 4 <= end {
-                    let d = dot4(ar, b + Int(columnIndices[p]) * k, b + Int(columnIndices[p + 1]) * k,
-                                 b + Int(columnIndices[p + 2]) * k, b + Int(columnIndices[p + 3]) * k, k)
-                    out[p] = d[0]; out[p + 1] = d[1]; out[p + 2] = d[2]; out[p + 3] = d[3]
-                    p += 4
-                }
-                while p < end { out[p] = dot(ar, b + Int(columnIndices[p]) * k, k); p += 1 }
+        forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
+                             tiling: tiling, zeroing: Optional<UnsafeMutablePointer<S>>.none) { r, start, end in
+            let ar = a + r * k
+            var p = start
+            // Four entries at a time: the loads of a's row serve four dot products.
+            while p + 4 <= end {
+                let d = dot4(ar, b + Int(columnIndices[p]) * k, b + Int(columnIndices[p + 1]) * k,
+                             b + Int(columnIndices[p + 2]) * k, b + Int(columnIndices[p + 3]) * k, k)
+                out[p] = d[0]; out[p + 1] = d[1]; out[p + 2] = d[2]; out[p + 3] = d[3]
+                p += 4
             }
+            while p < end { out[p] = dot(ar, b + Int(columnIndices[p]) * k, k); p += 1 }
         }
     }
 
@@ -320,51 +328,47 @@ extension Kernels {
                                                        residual: UnsafeMutablePointer<S>, gradA: UnsafeMutablePointer<S>,
                                                        tiling: SparseTiling? = nil) {
         guard rows > 0, k > 0 else { return }
-        let tiling = tiling ?? SparseTiling(columns: columns, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
-        forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
-            (gradA + range.lowerBound * k).initialize(repeating: 0, count: range.count * k)
-            forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: columns,
-                        tiling: tiling) { r, start, end in
-                let ar = a + r * k, gr = gradA + r * k
-                var p = start
-                while p < end {
-                    let n = min(4, end - p)
-                    let j0 = Int(columnIndices[p])
-                    let j1 = n > 1 ? Int(columnIndices[p + 1]) : j0
-                    let j2 = n > 2 ? Int(columnIndices[p + 2]) : j0
-                    let j3 = n > 3 ? Int(columnIndices[p + 3]) : j0
-                    var e = SIMD4<S>()
-                    if n == 4 {
-                        e = dot4(ar, b + j0 * k, b + j1 * k, b + j2 * k, b + j3 * k, k)
-                    } else {
-                        for q in 0..<n { e[q] = dot(ar, b + Int(columnIndices[p + q]) * k, k) }
-                    }
-                    for q in 0..<n {
-                        let j = Int(columnIndices[p + q])
-                        e[q] = e[q] + bias[j] - target[p + q]
-                        residual[p + q] = e[q]
-                    }
-                    // The gradient row, 16 columns at a time, from the rows just read (in L1).
-                    var c = 0
-                    while c + 16 <= k {
-                        var acc = load16(gr + c)
-                        acc += SIMD16<S>(repeating: e[0]) * load16(b + j0 * k + c)
-                        if n > 1 { acc += SIMD16<S>(repeating: e[1]) * load16(b + j1 * k + c) }
-                        if n > 2 { acc += SIMD16<S>(repeating: e[2]) * load16(b + j2 * k + c) }
-                        if n > 3 { acc += SIMD16<S>(repeating: e[3]) * load16(b + j3 * k + c) }
-                        store16(acc, gr + c)
-                        c += 16
-                    }
-                    while c < k {
-                        var v = gr[c] + e[0] * b[j0 * k + c]
-                        if n > 1 { v += e[1] * b[j1 * k + c] }
-                        if n > 2 { v += e[2] * b[j2 * k + c] }
-                        if n > 3 { v += e[3] * b[j3 * k + c] }
-                        gr[c] = v
-                        c += 1
-                    }
-                    p += n
+        forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
+                             tiling: tiling, zeroing: gradA) { r, start, end in
+            let ar = a + r * k, gr = gradA + r * k
+            var p = start
+            while p < end {
+                let n = min(4, end - p)
+                let j0 = Int(columnIndices[p])
+                let j1 = n > 1 ? Int(columnIndices[p + 1]) : j0
+                let j2 = n > 2 ? Int(columnIndices[p + 2]) : j0
+                let j3 = n > 3 ? Int(columnIndices[p + 3]) : j0
+                var e = SIMD4<S>()
+                if n == 4 {
+                    e = dot4(ar, b + j0 * k, b + j1 * k, b + j2 * k, b + j3 * k, k)
+                } else {
+                    for q in 0..<n { e[q] = dot(ar, b + Int(columnIndices[p + q]) * k, k) }
                 }
+                for q in 0..<n {
+                    let j = Int(columnIndices[p + q])
+                    e[q] = e[q] + bias[j] - target[p + q]
+                    residual[p + q] = e[q]
+                }
+                // The gradient row, 16 columns at a time, from the rows just read (in L1).
+                var c = 0
+                while c + 16 <= k {
+                    var acc = load16(gr + c)
+                    acc += SIMD16<S>(repeating: e[0]) * load16(b + j0 * k + c)
+                    if n > 1 { acc += SIMD16<S>(repeating: e[1]) * load16(b + j1 * k + c) }
+                    if n > 2 { acc += SIMD16<S>(repeating: e[2]) * load16(b + j2 * k + c) }
+                    if n > 3 { acc += SIMD16<S>(repeating: e[3]) * load16(b + j3 * k + c) }
+                    store16(acc, gr + c)
+                    c += 16
+                }
+                while c < k {
+                    var v = gr[c] + e[0] * b[j0 * k + c]
+                    if n > 1 { v += e[1] * b[j1 * k + c] }
+                    if n > 2 { v += e[2] * b[j2 * k + c] }
+                    if n > 3 { v += e[3] * b[j3 * k + c] }
+                    gr[c] = v
+                    c += 1
+                }
+                p += n
             }
         }
     }
