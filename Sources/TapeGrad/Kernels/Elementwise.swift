@@ -5,10 +5,10 @@
 /// Internal loops shared by the ops.
 enum Kernels {
     /// Runs `body` over `0..<count`: in one piece below 2¹⁸ elements, else in contiguous
-    /// chunks on the kernel threads. Elementwise loops over parameter-sized arrays (weight
-    /// penalties, gradient sums, activations) would otherwise be the serial part of an epoch
-    /// that keeps two threads from doubling its speed; an element's result never depends on
-    /// the split.
+    /// chunks on the kernel threads; an element's result never depends on the split. For loops
+    /// whose work is written out in the body (gradient sums): `map` and `zip` stay serial,
+    /// because a closure passed through to the threads is called per element instead of being
+    /// inlined and vectorised (measured: `map` rose from below 0.5% to 5.9% of an ML-1M epoch).
     @inline(__always)
     static func forElementChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
         if count < 1 << 18 || Parallelism.threads <= 1 { body(0..<count); return }
@@ -20,9 +20,7 @@ enum Kernels {
     static func map<S: TensorScalar>(_ x: [S], _ f: (S) -> S) -> [S] {
         [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { src in
-                forElementChunks(src.count) { range in
-                    for i in range { out[i] = f(src[i]) }
-                }
+                for i in 0..<src.count { out[i] = f(src[i]) }
             }
             initialized = x.count
         }
@@ -35,9 +33,7 @@ enum Kernels {
         return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { a in
                 y.withUnsafeBufferPointer { b in
-                    forElementChunks(a.count) { range in
-                        for i in range { out[i] = f(a[i], b[i]) }
-                    }
+                    for i in 0..<a.count { out[i] = f(a[i], b[i]) }
                 }
             }
             initialized = x.count
