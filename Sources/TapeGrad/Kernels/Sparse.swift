@@ -2,7 +2,9 @@
 //   spmm:  Y = S · W        (CSR times dense; rows of W gathered, scaled, summed)
 //   sddmm: s_p = A[i_p] · B[j_p]  for each stored entry p = (i_p, j_p) of a pattern
 // Their pullbacks are again spmm (with the pattern or its transpose), so the cost of AutoRec is
-// proportional to the number of observed ratings times the hidden size.
+// proportional to the number of observed ratings times the hidden size. A third kernel,
+// `sampledAffineResidual` (at the end of the file), fuses an sddmm with the spmm that follows
+// it in a square loss's backward pass, reusing each gathered row while it is in L1.
 //
 // Performance notes (measured with `tapegrad-bench sparse`, see Docs/Performance.md):
 // - Both kernels are bound by moving gathered rows of the dense operand (k = 500: 2 KB per
