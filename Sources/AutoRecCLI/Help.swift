@@ -48,7 +48,7 @@ extension AutoRecCommand {
                             with weights chosen on validation (default on; off: the main model alone,
                             about 1/3 of the time)
       --blend-dropout P     the third blend member: this kind with input dropout P, weight chosen on
-                            validation (default 0.1; 0: no third member)
+                            validation (default 0.25; 0: no third member)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)

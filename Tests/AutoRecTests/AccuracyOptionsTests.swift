@@ -48,7 +48,7 @@ func blendChosenOnValidation() throws {
     var options = quickOptions()
     options.blend = true
     options.denoisingMember = 0.1
-    #expect(FitOptions().blend && FitOptions().denoisingMember == 0.1, "the defaults: I+U and a denoising member")
+    #expect(FitOptions().blend && FitOptions().denoisingMember == 0.25, "the defaults: I+U and a denoising member")
     let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
     let blend = try #require(fit.blend)
     #expect(blend.members.count == 2)
