@@ -69,8 +69,9 @@ public struct FitOptions: Sendable {
     /// on validation data: on ML-100K the stack's validation RMSE was lower with 0.25 than with
     /// 0.1 on u1 (0.8917 vs 0.8920) and on each of five random 90/10 splits (mean 0.88083 vs
     /// 0.88144), as the single model's was in the first experiments (0.9005 vs 0.9012). The
-    /// member's weight is chosen on validation per data set (0 drops it). Cost: the default run
-    /// takes about 45 s on 2 cores with it (I+U alone: 38 s), inside the 1-minute budget.
+    /// member's weight is chosen on validation per data set (0 drops it). Cost: with the members
+    /// fitted side by side the default run took 55 s on 2 cores (I+U alone: 49 s, in the same
+    /// period of the shared machine), inside the 1-minute budget.
     public var denoisingMember: Double = 0.25
     /// When set, the automatic λ search starts from this λ alone instead of
     /// ``AutoRecFitter/coarseGrid`` (then the usual bisection, ×/÷ 10^½, 10^¼, 10^⅛: up to 7
