@@ -42,8 +42,8 @@ extension Kernels {
         /// fill twice L2. Measured on ML-1M and ML-10M patterns (k = 500, 1 MiB L2): blocks of
         /// 128–256 columns (in L2) lose to 1,024 (2 MiB, served by L3) because a sparse row has
         /// too few entries in a narrow block to pay for loading and storing its output row once
-        /// per block; no blocking at all is 2.5× slower on ML-10M, where the whole operand
-        /// (140 MB) is in DRAM. Groups: a thread's output (or A) rows fill its share of a
+        /// per block; no blocking at all is 1.9–3.9× slower on ML-10M (by product), where the whole
+        /// operand (140 MB) is in DRAM. Groups: a thread's output (or A) rows fill its share of a
         /// quarter of L3, so they are still in L3 when the next block revisits them.
         init(columns: Int, k: Int, stride: Int, threads: Int) {
             let rowBytes = max(1, k * stride)
@@ -232,7 +232,7 @@ extension Kernels {
     /// rows×k and `b` columns×k (both row-major, so every dot product reads contiguous memory).
     /// `columns` is the pattern's column count (the rows of `b`; it decides the blocking). Rows
     /// are split between threads by stored entries; tiles as in ``spmm``, so the gathered rows
-    /// of `b` come from L2.
+    /// of `b` come from L2/L3 rather than DRAM.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func sddmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,

@@ -62,9 +62,13 @@ public func sampledAffineSquareLoss<Scalar>(_ a: Variable<Scalar>, _ b: Variable
                  "sampledAffineSquareLoss: a \(va.shape), b \(vb.shape), bias \(vc.shape) do not fit the \(targets.rows)×\(targets.columns) pattern")
     let k = va.shape[1]
     let count = targets.nonzeroCount
-    var residual = [Scalar](repeating: 0, count: count)
-    var gradA = [Scalar](repeating: 0, count: va.count)
-    if count > 0 && k > 0 {
+    let fused = count > 0 && k > 0
+    // The kernel writes every residual and clears and fills every row of gradA itself, so the
+    // arrays are only zero-filled here when it does not run (gradA can be users × k: 960 MB for
+    // U-AutoRec at the Netflix shape).
+    var residual = fused ? [Scalar](unsafeUninitializedCapacity: count) { _, n in n = count } : [Scalar](repeating: 0, count: count)
+    var gradA = fused ? [Scalar](unsafeUninitializedCapacity: va.count) { _, n in n = va.count } : [Scalar](repeating: 0, count: va.count)
+    if fused {
         targets.rowPointers.withUnsafeBufferPointer { rp in
             targets.columnIndices.withUnsafeBufferPointer { ci in
                 targets.values.withUnsafeBufferPointer { v in
