@@ -62,12 +62,9 @@ public struct ModelFile: Sendable {
             metadata["blend_weight" + suffix] = String(component.weight)
         }
         var file = SafeTensors(metadata: metadata)
-        try file.add(r.parameters)
-        for (i, member) in r.ensemble.enumerated().dropFirst() { try file.add(member, prefix: "ensemble/\(i)/") }
+        try ModelFile.add(r.ensemble, prefix: "", to: &file)
         for (j, component) in r.blend.enumerated() {
-            let prefix = ModelFile.blendPrefix(j)
-            try file.add(component.ensemble[0], prefix: prefix)
-            for (i, member) in component.ensemble.enumerated().dropFirst() { try file.add(member, prefix: prefix + "ensemble/\(i)/") }
+            try ModelFile.add(component.ensemble, prefix: ModelFile.blendPrefix(j), to: &file)
         }
         if let optimizerState { try file.add(optimizerState, prefix: "optimizer/") }
         let t = r.training
@@ -143,10 +140,7 @@ public struct ModelFile: Sendable {
         let inputSize = configuration.kind == .item ? training.userCount : training.itemCount
         do {
             let model = try AutoRec(configuration: configuration, inputSize: inputSize)
-            var ensemble: [Parameters<Float>] = [try file.parameters(for: model.graph, file: path)]
-            while file.names.contains(where: { $0.hasPrefix("ensemble/\(ensemble.count)/") }) {
-                ensemble.append(try file.parameters(for: model.graph, prefix: "ensemble/\(ensemble.count)/", file: path))
-            }
+            let ensemble = try ModelFile.ensemble(for: model.graph, prefix: "", in: file, path: path)
             var blend = [BlendComponent]()
             while let json = file.metadata["blend_configuration" + ModelFile.blendSuffix(blend.count)] {
                 let suffix = ModelFile.blendSuffix(blend.count), prefix = ModelFile.blendPrefix(blend.count)
@@ -156,10 +150,7 @@ public struct ModelFile: Sendable {
                 }
                 let blendModel = try AutoRec(configuration: blendConfiguration,
                                              inputSize: blendConfiguration.kind == .item ? training.userCount : training.itemCount)
-                var members: [Parameters<Float>] = [try file.parameters(for: blendModel.graph, prefix: prefix, file: path)]
-                while file.names.contains(where: { $0.hasPrefix(prefix + "ensemble/\(members.count)/") }) {
-                    members.append(try file.parameters(for: blendModel.graph, prefix: prefix + "ensemble/\(members.count)/", file: path))
-                }
+                let members = try ModelFile.ensemble(for: blendModel.graph, prefix: prefix, in: file, path: path)
                 blend.append(BlendComponent(model: blendModel, ensemble: members, weight: weight))
             }
             if let stray = file.names.first(where: { $0.hasPrefix(ModelFile.blendPrefix(blend.count)) }) {
@@ -175,6 +166,21 @@ public struct ModelFile: Sendable {
         optimizerState = try file.optionalParameters(prefix: "optimizer/", file: path)
         info = file.metadata.filter { !["format", "version", "configuration", "scale_minimum", "scale_maximum"].contains($0.key)
             && !$0.key.hasPrefix("blend_configuration") && !$0.key.hasPrefix("blend_weight") }
+    }
+
+    /// Writes a model's ensemble: the first member's parameters under `prefix`, member i
+    /// under `prefix + "ensemble/i/"` (the layout of the main model and of each blended one).
+    static func add(_ ensemble: [Parameters<Float>], prefix: String, to file: inout SafeTensors) throws(SafeTensorsError) {
+        for (i, member) in ensemble.enumerated() { try file.add(member, prefix: i == 0 ? prefix : prefix + "ensemble/\(i)/") }
+    }
+
+    /// Reads what ``add(_:prefix:to:)`` wrote, checking every member against `graph`.
+    static func ensemble(for graph: Graph, prefix: String, in file: SafeTensors, path: String) throws(CheckpointError) -> [Parameters<Float>] {
+        var ensemble: [Parameters<Float>] = [try file.parameters(for: graph, prefix: prefix, file: path)]
+        while file.names.contains(where: { $0.hasPrefix(prefix + "ensemble/\(ensemble.count)/") }) {
+            ensemble.append(try file.parameters(for: graph, prefix: prefix + "ensemble/\(ensemble.count)/", file: path))
+        }
+        return ensemble
     }
 
     /// The metadata key suffix of the j-th blended model: none for the first (as in files with
