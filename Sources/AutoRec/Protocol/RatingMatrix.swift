@@ -167,12 +167,6 @@ struct PairQuery {
         return result
     }
 
-    /// (1 − weight)·a + weight·b elementwise.
-    static func blend(_ a: [Float], _ b: [Float], weight: Float) -> [Float] {
-        precondition(a.count == b.count, "PairQuery.blend: \(a.count) and \(b.count) values")
-        return zip(a, b).map { (1 - weight) * $0 + weight * $1 }
-    }
-
     /// (1 − Σ weights)·members[0] + Σ weights[j]·members[j + 1] elementwise: the main model
     /// keeps what the others do not take.
     static func stack(_ members: [[Float]], weights: [Float]) -> [Float] {
