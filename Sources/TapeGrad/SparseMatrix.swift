@@ -130,12 +130,8 @@ public struct SparseMatrix<Scalar: TensorScalar>: Sendable {
     @_specialize(where Scalar == Double)
     public func transposed() -> SparseMatrix {
         let t = transposedStructure()
-        let vals = [Scalar](unsafeUninitializedCapacity: nonzeroCount) { out, initialized in
-            for (q, p) in t.permutation.enumerated() { out[q] = values[p] }
-            initialized = nonzeroCount
-        }
         return SparseMatrix(uncheckedRows: columns, columns: rows, rowPointers: t.rowPointers, columnIndices: t.columnIndices,
-                            values: vals)
+                            values: t.permuting(values))
     }
 
     /// The same matrix carrying the structure of its transpose, so that the sparse ops'
@@ -230,5 +226,27 @@ public final class TransposedStructure: Sendable {
         self.rowPointers = rowPointers
         self.columnIndices = columnIndices
         self.permutation = permutation
+    }
+
+    /// Per-entry values of the original matrix (rating values, gradients of sampled outputs)
+    /// in the transpose's entry order, scaled by `scale`: `out[q] = values[permutation[q]] · scale`.
+    /// The transposed products read their values through this copy, made once per product (one
+    /// pass of random reads), instead of through the permutation inside the kernel, where the
+    /// indirection cost a quarter of the product's time. The multiplication by 1 is exact.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public func permuting<S: TensorScalar>(_ values: [S], scale: S = 1) -> [S] {
+        precondition(values.count == permutation.count,
+                     "TransposedStructure.permuting: \(values.count) values for \(permutation.count) entries")
+        return [S](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { v in
+                permutation.withUnsafeBufferPointer { perm in
+                    Parallelism.forChunks(perm.count, grain: 1 << 16) { range in
+                        for q in range { out[q] = v[perm[q]] * scale }
+                    }
+                }
+            }
+            initialized = values.count
+        }
     }
 }

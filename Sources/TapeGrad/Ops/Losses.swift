@@ -96,19 +96,20 @@ public func sampledAffineSquareLoss<Scalar>(_ a: Variable<Scalar>, _ b: Variable
         let scale = 2 * g.scalar
         var db: Tensor<Scalar>?, dc: Tensor<Scalar>?
         if needed[1] || needed[2] {
-            // ∂L/∂output per entry, as the unfused pullbacks would receive it.
-            let scaled = Kernels.map(residual) { $0 * scale }
+            // ∂L/∂output per entry, as the unfused pullbacks would receive it, in the order of
+            // the transposed pattern (one per column j of the targets, entries contiguous).
             let t = targets.transposedStructure()
+            let scaled = t.permuting(residual, scale: scale)
             if needed[1] {
                 db = Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: scaled,
-                                        valueIndex: t.permutation, rows: targets.columns, w: va)
+                                        rows: targets.columns, w: va)
             }
             if needed[2] {
                 let sums = [Scalar](unsafeUninitializedCapacity: targets.columns) { out, initialized in
                     Parallelism.forChunks(targets.columns, grain: 256) { range in
                         for j in range {
                             var total: Scalar = 0
-                            for q in t.rowPointers[j]..<t.rowPointers[j + 1] { total += scaled[t.permutation[q]] }
+                            for q in t.rowPointers[j]..<t.rowPointers[j + 1] { total += scaled[q] }
                             out[j] = total
                         }
                     }

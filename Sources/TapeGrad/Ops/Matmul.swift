@@ -49,11 +49,9 @@ public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Tensor<Scalar>) -> Te
 public func matmul<Scalar>(_ s: SparseMatrix<Scalar>, _ w: Variable<Scalar>) -> Variable<Scalar> {
     let y = matmul(s, w.value)
     return w.tape.record(y, op: "sparse matmul", inputs: [w]) { g, _ in
-        // The transposed pattern's values are s.values permuted; the kernel applies the
-        // permutation as it reads (no per-step copy of the values).
         let t = s.transposedStructure()
-        return [Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: s.values,
-                                   valueIndex: t.permutation, rows: s.columns, w: g)]
+        return [Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: t.permuting(s.values),
+                                   rows: s.columns, w: g)]
     }
 }
 
@@ -92,7 +90,7 @@ public func sampledMatmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, 
         if needed[1] {
             let t = pattern.transposedStructure()
             let dbt = Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices,
-                                         values: g.scalars, valueIndex: t.permutation, rows: pattern.columns, w: va)
+                                         values: t.permuting(g.scalars), rows: pattern.columns, w: va)
             db = transposeB ? dbt : dbt.transposed
         }
         return [da, db]
@@ -101,9 +99,8 @@ public func sampledMatmul<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, 
 
 extension Kernels {
     /// spmm on arrays, returning a rows×k tensor.
-    /// With `valueIndex`, entry p's value is `values[valueIndex[p]]`.
     static func spmmTensor<S: TensorScalar>(rowPointers: [Int], columnIndices: [Int32], values: [S],
-                                            valueIndex: [Int]? = nil, rows: Int, w: Tensor<S>) -> Tensor<S> {
+                                            rows: Int, w: Tensor<S>) -> Tensor<S> {
         let k = w.shape[1]
         guard rows > 0, k > 0, !values.isEmpty else { return Tensor.zeros([rows, k]) }
         let out = [S](unsafeUninitializedCapacity: rows * k) { y, initialized in
@@ -111,16 +108,8 @@ extension Kernels {
                 columnIndices.withUnsafeBufferPointer { ci in
                     values.withUnsafeBufferPointer { v in
                         w.scalars.withUnsafeBufferPointer { pw in
-                            func run(_ index: UnsafePointer<Int>?) {
-                                spmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, values: v.baseAddress!,
-                                     valueIndex: index, rows: rows, w: pw.baseAddress!, wRows: w.shape[0], k: k,
-                                     y: y.baseAddress!)
-                            }
-                            if let valueIndex {
-                                valueIndex.withUnsafeBufferPointer { run($0.baseAddress!) }
-                            } else {
-                                run(nil)
-                            }
+                            spmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, values: v.baseAddress!,
+                                 rows: rows, w: pw.baseAddress!, wRows: w.shape[0], k: k, y: y.baseAddress!)
                         }
                     }
                 }
