@@ -97,6 +97,14 @@ func sparseMatrix() {
     #expect(s.transposed().transposed().toDense() == s.toDense())
     let perm = s.transposePermutation()
     #expect(perm.map { s.values[$0] } == s.transposed().values)
+    let t = s.transposedStructure()
+    #expect(t.permuting(s.values) == s.transposed().values)
+    #expect(t.permuting(s.values, scale: -2) == s.transposed().values.map { -2 * $0 })
+    // Large enough to be split between threads (chunks of 65,536 entries).
+    let big = randomSparse(rows: 300, columns: 700, density: 0.9, seed: 11, emptyRows: [3])
+    Parallelism.$threads.withValue(2) {
+        #expect(big.transposedStructure().permuting(big.values) == big.transposePermutation().map { big.values[$0] })
+    }
     #expect(s.selectingRows([2, 0]).toDense() == Tensor([[0, 5, 0, 0], [3, 0, 0, 7]]))
     #expect(SparseMatrix(dense: s.toDense()).values == s.values)
 }
