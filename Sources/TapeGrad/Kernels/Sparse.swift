@@ -129,7 +129,7 @@ extension Kernels {
 
     /// `y[r, :] = Σ_p values[p] · w[columns[p], :]` for every row r of a CSR matrix; `y` is
     /// rows×k and fully overwritten. (Values are read in entry order: a transposed pattern's
-    /// values are permuted into its order first — ``TransposedStructure/permuting(_:)`` — because
+    /// values are permuted into its order first — ``TransposedStructure/permuting(_:scale:)`` — because
     /// reading them through the permutation here made the products about 30% slower.)
     /// `wRows` is the number of rows of `w` (the pattern's column count; it decides the
     /// blocking). Rows are split between threads by stored entries; each thread writes its own rows.
