@@ -38,8 +38,10 @@ let package = Package(
     ],
     dependencies: [],
     targets: [
+        // The hot kernels that choose CPU features (AVX2/FMA, AVX-512) at run time, in C.
+        .target(name: "CTapeGradKernels", path: "Sources/CTapeGradKernels"),
         // Core: tensors, the tape, the ops and their kernels.
-        .target(name: "TapeGrad", swiftSettings: speed),
+        .target(name: "TapeGrad", dependencies: ["CTapeGradKernels"], swiftSettings: speed),
         // Gradient checking against finite differences, for our tests and for users'.
         .target(name: "TapeGradCheck", dependencies: ["TapeGrad"], swiftSettings: speed),
         // Layers, layer graphs, losses, optimizers, checkpoints, training loop.
