@@ -59,7 +59,7 @@ extension AutoRecCommand {
       --save FILE           save the model (safetensors) for evaluate/recommend: what prediction needs,
                             every network prediction averages (the λ average of the main model and of
                             each blend member: 10 networks, 54 MB for ML-100K by default; with
-                            --blend off --lambda-average 1 one network, 7 MB) and the training ratings
+                            --blend off --lambda-average 1 one network, 5 MB) and the training ratings
       --metrics-json FILE   write metrics and per-epoch history as JSON
       --plot FILE.svg       chart per fitted model: training loss (log scale), validation RMSE per epoch
                             of each averaged λ, the kept epoch
