@@ -352,7 +352,7 @@ public enum AutoRecCommand {
     /// One model's panel of ``plot(_:configuration:note:)``.
     static func plotPanel(_ fit: FitResult, title: String) -> LineChart {
         let kept = fit.averagedLambdas.compactMap { l in fit.trials.first { $0.lambda == l } }
-        var chart = LineChart(title: title + ": the \(kept.count == 1 ? "λ run" : "\(kept.count) λ runs averaged")",
+        var chart = LineChart(title: title + ": \(kept.count == 1 ? "one λ run" : "the \(kept.count) λ runs averaged")",
                               xLabel: "epoch", yLabel: "training loss (log scale)", rightYLabel: "validation RMSE", series: [],
                               height: 420)
         chart.leftScale = .logarithmic
