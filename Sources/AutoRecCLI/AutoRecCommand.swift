@@ -11,8 +11,15 @@ import AutoRec
 public enum AutoRecCommand {
     /// Runs the program with `arguments` (without the program name) and returns the exit status.
     public static func run(_ arguments: [String], console: Console = .standard) -> Int32 {
-        let command = arguments.first.flatMap { ["train", "evaluate", "recommend", "help"].contains($0) ? $0 : nil } ?? "train"
-        let rest = command == "train" && arguments.first != "train" ? arguments : Array(arguments.dropFirst())
+        // A first word that is not an option must be a command; `train` is the default command.
+        if let first = arguments.first, !first.hasPrefix("-"), !commands.contains(first) {
+            let suggestion = closestWord(to: first, among: commands).map { "; did you mean \($0)?" } ?? ""
+            console.err("autorec: unknown command '\(first)'\(suggestion)\nTry 'autorec --help'.\n")
+            return 2
+        }
+        let explicit = arguments.first.map(commands.contains) ?? false
+        let command = explicit ? arguments[0] : "train"
+        let rest = explicit ? Array(arguments.dropFirst()) : arguments
         do {
             // Subnormal floats are flushed to zero for the whole command (see
             // TapeGrad's Denormals.swift): prediction and training alike avoid their slow path.
@@ -20,8 +27,8 @@ public enum AutoRecCommand {
                 switch command {
                 case "evaluate": try evaluate(rest, console: console)
                 case "recommend": try recommend(rest, console: console)
-                case "help": console.out(mainHelp)
-                default: try train(rest, console: console)
+                case "help": console.out(mainHelp + "\n" + trainHelp)
+                default: try train(rest, console: console, help: explicit ? trainHelp : mainHelp + "\n" + trainHelp)
                 }
             }
             return 0
@@ -37,6 +44,9 @@ public enum AutoRecCommand {
         }
     }
 
+    /// The commands; the first argument names one, or is an option of `train`.
+    static let commands = ["train", "evaluate", "recommend", "help"]
+
     // MARK: - train
 
     static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
@@ -47,9 +57,11 @@ public enum AutoRecCommand {
     /// The built-in data set when no data flag is given: the size of MovieLens 100K.
     public static let defaultSynthetic = "943x1682x100000"
 
-    static func train(_ arguments: [String], console: Console) throws {
+    /// `help` is what `--help` prints: with `autorec --help` (no command named) the list of
+    /// commands comes first.
+    static func train(_ arguments: [String], console: Console, help: String = trainHelp) throws {
         let args = try Arguments(arguments, valued: trainValued, switches: trainSwitches)
-        if args.has("help") { console.out(trainHelp); return }
+        if args.has("help") { console.out(help); return }
         guard args.positional.isEmpty else { throw UsageError("unexpected argument '\(args.positional[0])'") }
 
         // Settings.
@@ -95,6 +107,9 @@ public enum AutoRecCommand {
         let testFraction = try args.double("test-fraction", range: 0.001...0.9) ?? 0.1
         let threads = try args.int("threads", range: 1...1024) ?? Parallelism.defaultThreads
         let quiet = args.has("quiet")
+        let savePath = try args.outputPath("save")
+        let metricsPath = try args.outputPath("metrics-json")
+        let plotPath = try args.outputPath("plot", extensions: ["svg"])
 
         // Data.
         let sources = ["ratings", "train", "synthetic"].filter { args.string($0) != nil }
@@ -129,6 +144,7 @@ public enum AutoRecCommand {
                 dataDescription = "synthetic \(shape) (seed \(seed))"
                 info = ["split": "random", "synthetic": shape.description, "synthetic_seed": String(seed)]
             }
+            try requireTestAndTraining(all.count, testFraction: testFraction, options: options, data: dataDescription)
             info["test_fraction"] = String(testFraction)
             splits = { run in RatingSplit.random(all, testFraction: testFraction, seed: seed &+ UInt64(run)) }
             info["split_seed"] = String(seed)
@@ -139,7 +155,6 @@ public enum AutoRecCommand {
         try Parallelism.$threads.withValue(threads) {
             for run in 0..<repeats {
                 let split = try splits(run)
-                guard split.train.count > 0 else { throw FitError("\(dataDescription): no training ratings") }
                 var runOptions = options
                 runOptions.seed = seed &+ UInt64(run)
                 let progress = ProgressPrinter(console: console, quiet: quiet, prefix: repeats > 1 ? "split \(run + 1)/\(repeats) " : "")
@@ -171,14 +186,15 @@ public enum AutoRecCommand {
         // Report.
         console.out(summary(reports, configuration: configuration, options: options, data: dataDescription))
 
-        if let path = args.string("metrics-json") {
+        if let path = metricsPath {
             try writeJSON(metricsJSON(reports), to: path)
         }
-        if let path = args.string("plot") {
-            try writeText(plot(first.fit), to: path)
+        if let path = plotPath {
+            try writeText(plot(first.fit, configuration: configuration, note: repeats > 1 ? ", split 1 of \(repeats)" : ""), to: path)
         }
-        if let path = args.string("save") {
-            try ModelFile(recommender: first.fit.recommender, optimizerState: first.fit.optimizerState, info: info).write(to: path)
+        if let path = savePath {
+            // Only what prediction needs: the optimizer state (as large as a network) is left out.
+            try ModelFile(recommender: first.fit.recommender, info: info).write(to: path)
             if !quiet { console.err("saved model to \(path)\n") }
         }
         if let titles, !quiet {
@@ -190,6 +206,22 @@ public enum AutoRecCommand {
                             recs.map { titles[r.training.items.rawId(at: $0.item)] ?? String(r.training.items.rawId(at: $0.item)) }.joined(separator: "; ") + "\n")
             }
         }
+    }
+
+    /// Refuses a data set too small to split into test ratings and enough training ratings for
+    /// the fit (see ``FitOptions/minimumTrainingRatings``), saying which part would be empty.
+    static func requireTestAndTraining(_ count: Int, testFraction: Double, options: FitOptions, data: String) throws {
+        let minimumTraining = options.minimumTrainingRatings
+        guard let problem = RatingSplit.emptyPart(count: count, fraction: testFraction, heldOut: "test", kept: "training",
+                                                  minimumKept: minimumTraining) else { return }
+        throw FitError("\(data): too few ratings to train and test: \(problem) (--test-fraction \(compactNumber(testFraction))); "
+                       + "at least \(RatingSplit.minimumCount(fraction: testFraction, keeping: minimumTraining)) ratings are needed")
+    }
+
+    /// `ratings 1–5 (inferred from the training ratings)`: the range predictions are clipped to.
+    static func describeScale(_ scale: RatingScale) -> String {
+        (scale.minimum == scale.maximum ? "every rating is \(compactNumber(scale.minimum))"
+            : "ratings \(compactNumber(scale.minimum))–\(compactNumber(scale.maximum))") + " (inferred from the training ratings)"
     }
 
     struct RunReport {
@@ -204,7 +236,8 @@ public enum AutoRecCommand {
         let name = configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
         var lines = [
             "\(name): hidden \(configuration.hidden.map(String.init).joined(separator: ",")), \(configuration.hiddenActivation.rawValue)/\(configuration.outputActivation.rawValue), \(options.optimizer.rawValue)",
-            "data: \(data): \(r.split.train.count) training ratings (\(r.split.train.userCount) users × \(r.split.train.itemCount) items), \(r.split.test.count) test ratings",
+            "data: \(data): \(r.split.train.count) training ratings (\(r.split.train.userCount) users × \(r.split.train.itemCount) items), \(r.split.test.count) test ratings, "
+                + describeScale(r.fit.recommender.scale),
         ]
         if reports.count == 1 {
             let trials = r.fit.trials.map { "\(formatLambda($0.lambda)) → \(String(format: "%.4f", $0.validationRMSE))" }.joined(separator: ", ")
@@ -223,8 +256,7 @@ public enum AutoRecCommand {
                 }
             }
             lines += [
-                String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d cold → default %@)", r.metrics.rmse, r.metrics.mae,
-                       r.metrics.count, r.metrics.coldCount, formatLambda(r.fit.recommender.scale.midpoint)),
+                testLine(r.metrics, defaultRating: r.fit.recommender.defaultRating),
                 String(format: "P@10: %.4f   R@10: %.4f   NDCG@10: %.4f   (%d users, relevant = rating ≥ 4)",
                        r.ranking.precision, r.ranking.recall, r.ranking.ndcg, r.ranking.users),
                 String(format: "time: %.1f s training, %.4f s per epoch", r.fit.trainSeconds, r.fit.secondsPerEpoch),
@@ -242,6 +274,13 @@ public enum AutoRecCommand {
             ]
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `test RMSE: 0.9000   MAE: 0.7000   (240 ratings, 3 cold → default 3)`, as train and
+    /// evaluate print it; cold as ``Recommender/predictAndCount(users:items:)`` counts.
+    static func testLine(_ m: RatingMetrics, defaultRating: Float) -> String {
+        String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d cold → default %@)", m.rmse, m.mae, m.count, m.coldCount,
+               compactNumber(Double(defaultRating)))
     }
 
     static func formatLambda(_ x: Double) -> String { compactNumber(x) }
@@ -294,14 +333,53 @@ public enum AutoRecCommand {
         return json
     }
 
-    static func plot(_ fit: FitResult) -> String {
-        let h = fit.selectionHistory
-        var chart = LineChart(title: "AutoRec training (λ = \(formatLambda(fit.lambda)))", xLabel: "epoch",
-                              yLabel: "training loss", rightYLabel: "validation RMSE", series: [])
-        chart.series.append(LineChart.Series(name: "training loss", points: h.map { (Double($0.epoch), $0.trainLoss) }))
-        chart.series.append(LineChart.Series(name: "validation RMSE", points: h.compactMap { r in r.validation.map { (Double(r.epoch), $0) } },
-                                             axis: .right))
-        return chart.svg()
+    /// The training chart: one panel per fitted model (the main model, then each blend member),
+    /// each with the validation RMSE per epoch of the λ runs its λ average kept (right axis,
+    /// its range set by the last two thirds of the epochs, so the converged region fills the
+    /// panel), the best λ's training loss and that of its refit on all training ratings (left
+    /// axis, logarithmic: the first epochs' losses are orders of magnitude above the rest), and
+    /// a marker at the epoch that was kept. `note` is added to the first panel's title.
+    static func plot(_ fit: FitResult, configuration: AutoRecConfiguration, note: String = "") -> String {
+        let name = configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
+        var panels = [plotPanel(fit, title: name + (fit.blend.map { b in
+            " (main model, weight \(compactNumber(1 - b.weights.reduce(0, +))))" } ?? "") + note)]
+        for member in fit.blend?.members ?? [] {
+            panels.append(plotPanel(member.fit, title: "\(member.name) (blend weight \(compactNumber(member.weight)))"))
+        }
+        return LineChart.svg(stacking: panels)
+    }
+
+    /// One model's panel of ``plot(_:configuration:note:)``.
+    static func plotPanel(_ fit: FitResult, title: String) -> LineChart {
+        let kept = fit.averagedLambdas.compactMap { l in fit.trials.first { $0.lambda == l } }
+        var chart = LineChart(title: title + ": \(kept.count == 1 ? "one λ run" : "the \(kept.count) λ runs averaged")",
+                              xLabel: "epoch", yLabel: "training loss (log scale)", rightYLabel: "validation RMSE", series: [],
+                              height: 420)
+        chart.leftScale = .logarithmic
+        let best = fit.selectionHistory
+        chart.series.append(LineChart.Series(name: "training loss, λ \(formatLambda(fit.lambda))",
+                                             points: best.map { (Double($0.epoch), $0.trainLoss) }))
+        if fit.history != best {
+            chart.series.append(LineChart.Series(name: "refit on all training ratings", points: fit.history.map { (Double($0.epoch), $0.trainLoss) },
+                                                 color: "#7f7f7f"))
+        }
+        var later = [Double](), all = [Double]()
+        for trial in kept {
+            let points = trial.history.compactMap { r in r.validation.map { (Double(r.epoch), $0) } }.filter { $0.1.isFinite }
+            chart.series.append(LineChart.Series(name: "validation RMSE, λ \(formatLambda(trial.lambda))", points: points, axis: .right))
+            all += points.map(\.1)
+            // The first epochs (from random weights, with Rprop's early oscillations) are far
+            // above the rest; only the last two thirds set the range.
+            later += points.dropFirst(max(5, points.count / 3)).map(\.1)
+        }
+        if let low = all.min(), let high = (later.isEmpty ? all : later).max(), high > low {
+            let pad = (high - low) * 0.05
+            chart.rightRange = (low - pad)...(high + pad)
+        }
+        if let first = kept.first {
+            chart.markers = [LineChart.Marker(x: Double(first.bestEpoch), label: "kept: epoch \(first.bestEpoch) (λ \(formatLambda(first.lambda)))")]
+        }
+        return chart
     }
 
     // MARK: - evaluate
@@ -316,6 +394,8 @@ public enum AutoRecCommand {
         let sources = ["test", "ratings", "synthetic"].filter { args.string($0) != nil }
         guard sources.count == 1 else { throw UsageError("evaluate needs exactly one of --test, --ratings and --synthetic") }
         let threads = try args.int("threads", range: 1...1024) ?? Parallelism.defaultThreads
+        let metricsPath = try args.outputPath("metrics-json")
+        let predictionsPath = try args.outputPath("predictions")
         let file = try ModelFile(contentsOf: path)
         let r = file.recommender
         let test: RatingSet
@@ -331,21 +411,23 @@ public enum AutoRecCommand {
                 let shape = try SyntheticShape(parsing: args.string("synthetic")!)
                 all = SyntheticRatings.generate(shape, seed: UInt64(file.info["synthetic_seed"].flatMap(Int.init) ?? Int(seed)))
             }
+            if let problem = RatingSplit.emptyPart(count: all.count, fraction: fraction, heldOut: "test", kept: "training") {
+                throw FitError("\(args.string("ratings") ?? "synthetic " + args.string("synthetic")!): \(problem)")
+            }
             test = RatingSplit.random(all, testFraction: fraction, seed: seed).test
         }
-        // Map the test file's ids onto the model's; unknown ids are cold (-1).
+        // Map the test file's ids onto the model's; unknown ids are -1, cold like ids without
+        // training ratings.
         let users = test.userIndices.map { r.training.users.index(of: test.users.rawId(at: Int($0))).map(Int32.init) ?? -1 }
         let items = test.itemIndices.map { r.training.items.index(of: test.items.rawId(at: Int($0))).map(Int32.init) ?? -1 }
-        let predictions = Parallelism.$threads.withValue(threads) { r.predict(users: users, items: items) }
-        let unknown = zip(users, items).filter { $0 < 0 || $1 < 0 }.count
-        let metrics = RatingMetrics(predictions: predictions, targets: test.values, coldCount: unknown)
-        console.out(String(format: "test RMSE: %.4f   MAE: %.4f   (%d ratings, %d with an unknown user or item → default)\n",
-                           metrics.rmse, metrics.mae, metrics.count, unknown))
-        if let out = args.string("metrics-json") {
+        let (predictions, cold) = Parallelism.$threads.withValue(threads) { r.predictAndCount(users: users, items: items) }
+        let metrics = RatingMetrics(predictions: predictions, targets: test.values, coldCount: cold)
+        console.out(testLine(metrics, defaultRating: r.defaultRating) + "\n")
+        if let out = metricsPath {
             try writeJSON(["test_rmse": metrics.rmse, "test_mae": metrics.mae, "ratings": ["test": metrics.count],
-                           "unknown_test_ratings": unknown], to: out)
+                           "cold_test_ratings": cold], to: out)
         }
-        if let out = args.string("predictions") {
+        if let out = predictionsPath {
             // One line per test rating, raw ids: for error analysis or blending with other models.
             var text = "user,item,rating,prediction\n"
             for k in 0..<test.count {

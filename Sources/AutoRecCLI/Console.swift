@@ -9,12 +9,18 @@ public struct Console: Sendable {
     public var err: @Sendable (String) -> Void
     /// Whether standard error is a terminal (then progress is one live line).
     public var errIsTerminal: Bool
+    /// Seconds between progress lines when standard error is not a terminal (a log file, a
+    /// pipe, CI): a line every few seconds reads like other tools' logs, a line per epoch
+    /// would be thousands. Each training run's end gets a line as well.
+    public var progressInterval: Double
 
     /// Creates a console from writers.
-    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, errIsTerminal: Bool) {
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, errIsTerminal: Bool,
+                progressInterval: Double = 5) {
         self.out = out
         self.err = err
         self.errIsTerminal = errIsTerminal
+        self.progressInterval = progressInterval
     }
 
     /// The process's standard output and error.

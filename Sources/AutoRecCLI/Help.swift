@@ -3,9 +3,10 @@ extension AutoRecCommand {
     autorec — AutoRec collaborative filtering (Sedhain et al., WWW 2015) on TapeGrad
 
     usage:
-      autorec [train] [options]          train and evaluate (default command)
+      autorec train [options]            train and evaluate (the default command: 'train' may be left out)
       autorec evaluate --load FILE ...   evaluate a saved model
       autorec recommend --load FILE --user ID [--top 10] [--titles FILE]
+      autorec help                       this text and train's options
 
     Run 'autorec COMMAND --help' for a command's options.
 
@@ -21,7 +22,9 @@ extension AutoRecCommand {
 
     Trains AutoRec and reports test RMSE/MAE and P@10, R@10, NDCG@10 (relevant: rating ≥ 4).
     λ and the number of epochs are chosen on 10% of the training ratings held out for
-    validation; test ratings are used for nothing but the final report.
+    validation; test ratings are used for nothing but the final report. The data must leave at
+    least one test rating, one validation rating and one rating to train on (else exit 1); the
+    rating scale is the training ratings' range.
 
     data (one of; default: synthetic \(defaultSynthetic), a MovieLens-100K-sized set):
       --ratings FILE        ratings (u.data, ratings.dat or ratings.csv; detected), split at random
@@ -53,11 +56,17 @@ extension AutoRecCommand {
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)
     output:
-      --save FILE           save the model (safetensors) for evaluate/recommend
+      --save FILE           save the model (safetensors) for evaluate/recommend: what prediction needs,
+                            every network prediction averages (the λ average of the main model and of
+                            each blend member: 10 networks, 54 MB for ML-100K by default; with
+                            --blend off --lambda-average 1 one network, 5 MB) and the training ratings
       --metrics-json FILE   write metrics and per-epoch history as JSON
-      --plot FILE.svg       chart of training loss and validation RMSE per epoch
+      --plot FILE.svg       chart per fitted model: training loss (log scale), validation RMSE per epoch
+                            of each averaged λ, the kept epoch
       --titles FILE         item titles (u.item, movies.dat, movies.csv) for the sample recommendations
-      --quiet               no progress on stderr
+      --quiet               no progress on stderr (on a terminal a live line; otherwise a line every
+                            5 seconds and at the end of each training run)
+    Output paths are checked before training starts.
 
     exit status: 0 ok, 1 data error, 2 usage error
 

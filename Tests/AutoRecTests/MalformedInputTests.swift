@@ -271,3 +271,92 @@ struct UnusualInputCLITests {
         #expect(r.out.contains("Café "), "stdout: \(r.out)")
     }
 }
+
+@Suite("Degenerate data through the command line")
+struct DegenerateDataCLITests {
+    @Test("too few ratings: exit 1 saying which part of the split would be empty and how many are needed")
+    func tooFewRatings() throws {
+        let dir = try TemporaryDirectory()
+        // The file: two ratings, one of them 9.
+        let two = try dir.write("two.data", "1\t1\t9\n1\t2\t3\n")
+        var r = runAutoRec(["--ratings", two] + tiny)
+        #expect(r.status == 1 && r.out.isEmpty)
+        #expect(r.err == "autorec: error: \(two): too few ratings to train and test: a 10% split of 2 ratings holds out 0: "
+                + "no test ratings (--test-fraction 0.1); at least 6 ratings are needed\n", "stderr: \(r.err)")
+        // Enough for a test rating, too few left to train on.
+        let ten = try dir.write("ten.data", smallRatings(users: 4, items: 4))
+        r = runAutoRec(["--ratings", ten, "--test-fraction", "0.9"] + tiny)
+        #expect(r.status == 1 && r.err.contains("holds out 9 and keeps 1, too few training ratings"), "stderr: \(r.err)")
+        // A training file too small for the validation holdout.
+        let small = try dir.write("small.base", "1\t1\t4\n1\t2\t3\n2\t1\t5\n2\t2\t1\n")
+        let test = try dir.write("small.test", "1\t3\t4\n")
+        r = runAutoRec(["--train", small, "--test", test] + tiny)
+        #expect(r.status == 1)
+        #expect(r.err == "autorec: error: too few training ratings for the λ search's validation holdout: a 10% split of 4 "
+                + "ratings holds out 0: no validation ratings; at least 5 training ratings are needed\n", "stderr: \(r.err)")
+        // evaluate: a split that leaves no test ratings.
+        let model = dir.path + "/m.safetensors"
+        #expect(runAutoRec(["--ratings", try dir.write("r.data", smallRatings()), "--save", model] + tiny).status == 0)
+        r = runAutoRec(["evaluate", "--load", model, "--ratings", two])
+        #expect(r.status == 1 && r.err == "autorec: error: \(two): a 10% split of 2 ratings holds out 0: no test ratings\n", "stderr: \(r.err)")
+    }
+
+    @Test("the rating scale inferred from the data is reported")
+    func inferredScale() throws {
+        let dir = try TemporaryDirectory()
+        var text = ""
+        for u in 1...12 { for i in 1...10 where (u + i) % 3 != 0 { text += "\(u)\t\(i)\t\(2 + (u * 2 + i) % 3)\n" } }
+        let r = runAutoRec(["--ratings", try dir.write("r.data", text)] + tiny)
+        #expect(r.status == 0, "stderr: \(r.err)")
+        #expect(r.out.contains(", ratings 2–4 (inferred from the training ratings)\n"), "stdout: \(r.out)")
+        #expect(r.out.contains("cold → default 3)"))
+    }
+
+    @Test("--synthetic with more ratings than users × items is a usage error", arguments: ["10x10x1000", "10x10x101", "1x1x2"])
+    func syntheticTooManyRatings(shape: String) {
+        let r = runAutoRec(["--synthetic", shape] + tiny)
+        #expect(r.status == 2 && r.out.isEmpty)
+        let parts = shape.split(separator: "x")
+        #expect(r.err.hasPrefix("autorec: --synthetic: invalid shape '\(shape)': \(parts[2]) ratings do not fit in \(parts[0]) users × "
+                                + "\(parts[1]) items"), "stderr: \(r.err)")
+    }
+
+    @Test("a titles file given as ratings says so and what a ratings file looks like", arguments: [
+        ("u.item", "1|Toy Story (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)|0|0|0|1|1\n2|GoldenEye (1995)|01-Jan-1995||x|0|1\n", 1),
+        ("movies.dat", "1::Toy Story (1995)::Animation|Children's|Comedy\n2::Jumanji (1995)::Adventure\n", 1),
+        ("movies.csv", "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n", 2),
+        ("movies-no-genres.csv", "1,Heat (1995),Action\n", 1),
+    ])
+    func titlesAsRatings(name: String, text: String, line: Int) throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write(name, text)
+        let r = runAutoRec(["--ratings", path] + tiny)
+        #expect(r.status == 1)
+        #expect(r.err.hasPrefix("autorec: error: \(path):\(line): this looks like a titles file (id|title|…, as u.item, movies.dat "
+                                + "or movies.csv), not ratings: a ratings file has one rating per line: user id, item id, rating"),
+                "stderr: \(r.err)")
+        #expect(r.err.contains("(u.data), '::' (ratings.dat) or ',' (ratings.csv)"))
+    }
+
+    @Test("cold test ratings: train and evaluate count the same (users whose ratings all went to the test set)")
+    func coldCountsAgree() throws {
+        let dir = try TemporaryDirectory()
+        // 30 users with one rating each: with half the ratings in the test set many become cold.
+        var text = smallRatings()
+        for u in 100..<130 { text += "\(u)\t\(1 + u % 10)\t\(1 + u % 5)\n" }
+        let path = try dir.write("r.data", text)
+        let model = dir.path + "/m.safetensors", trainJSON = dir.path + "/t.json", evalJSON = dir.path + "/e.json"
+        let train = runAutoRec(["--ratings", path, "--test-fraction", "0.5", "--save", model, "--metrics-json", trainJSON] + tiny)
+        #expect(train.status == 0, "stderr: \(train.err)")
+        let evaluate = runAutoRec(["evaluate", "--load", model, "--ratings", path, "--metrics-json", evalJSON])
+        #expect(evaluate.status == 0, "stderr: \(evaluate.err)")
+        func testLine(_ out: String) -> Substring? { out.split(separator: "\n").first { $0.hasPrefix("test RMSE:") } }
+        #expect(testLine(train.out) != nil && testLine(train.out) == testLine(evaluate.out), "train: \(train.out)\nevaluate: \(evaluate.out)")
+        func cold(_ path: String) throws -> Int? {
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])?["cold_test_ratings"] as? Int
+        }
+        let count = try #require(try cold(trainJSON))
+        let evaluated = try cold(evalJSON)
+        #expect(count > 0 && evaluated == count)
+    }
+}

@@ -141,3 +141,34 @@ func modelFileRoundTrip() throws {
         "\($0)".contains("'encoder.weight' has shape [1, 8] but the model needs")
     }
 }
+
+@Test("a blended model of weight 0 is not saved (prediction skips it); a file with optimizer state still loads in evaluate")
+func modelFileLeavesOutUnusedParts() throws {
+    let split = smallSplit()
+    var options = quickOptions()
+    options.maxEpochs = 5
+    let fit = try AutoRecFitter(configuration: AutoRecConfiguration(hidden: [8]), options: options).fit(split.train, scale: split.scale)
+    let r = fit.recommender
+    var user = AutoRecConfiguration(hidden: [8])
+    user.kind = .user
+    let userModel = try AutoRec(configuration: user, inputSize: split.train.itemCount)
+    let unused = BlendComponent(model: userModel, ensemble: [userModel.graph.initialParameters(seed: 1)], weight: 0)
+    let blended = try Recommender(model: r.model, ensemble: r.ensemble, training: r.training, scale: r.scale, blend: [unused])
+    let dir = try TemporaryDirectory()
+    let withUnused = dir.path + "/blend.safetensors", plain = dir.path + "/plain.safetensors"
+    try ModelFile(recommender: blended, info: ["split_seed": "3"]).write(to: withUnused)
+    try ModelFile(recommender: r, info: ["split_seed": "3"]).write(to: plain)
+    let loaded = try ModelFile(contentsOf: withUnused)
+    #expect(loaded.recommender.blend.isEmpty)
+    #expect(loaded.recommender.evaluate(split.test) == blended.evaluate(split.test))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: withUnused)) == Data(contentsOf: URL(fileURLWithPath: plain)))
+    // Files written before --save dropped the optimizer state (as the library still can) load
+    // and evaluate as before.
+    let old = dir.path + "/old.safetensors"
+    try ModelFile(recommender: r, optimizerState: fit.optimizerState, info: ["split_seed": "3", "split": "random",
+                                                                              "synthetic": "60x80x2400", "synthetic_seed": "3",
+                                                                              "test_fraction": "0.1"]).write(to: old)
+    let e = runAutoRec(["evaluate", "--load", old, "--synthetic", "60x80x2400"])
+    #expect(e.status == 0, "stderr: \(e.err)")
+    #expect(e.out.contains(String(format: "test RMSE: %.4f", r.evaluate(split.test).rmse)), "stdout: \(e.out)")
+}

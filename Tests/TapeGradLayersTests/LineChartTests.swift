@@ -79,12 +79,59 @@ struct LineChartTickTests {
         #expect(!LineChart.niceTicks(min: -2, max: 2).values.contains { $0 == 0 && $0.sign == .minus })
     }
 
-    @Test func largeAndTinyValuesUseScientificLabels() {
+    @Test func largeValuesUseSISuffixesTinyOnesScientificLabels() {
         let big = LineChart.niceTicks(min: 0, max: 3e9, targetCount: 3)
         #expect(big.values == [0, 1e9, 2e9, 3e9])
-        #expect(big.values.map { LineChart.tickLabel($0, ticks: big) } == ["0", "1e+09", "2e+09", "3e+09"])
+        #expect(big.values.map { LineChart.tickLabel($0, ticks: big) } == ["0", "1G", "2G", "3G"])
+        let loss = LineChart.niceTicks(min: 0, max: 1.3e6, targetCount: 6)
+        #expect(loss.values.map { LineChart.tickLabel($0, ticks: loss) } == ["0", "500k", "1.0M", "1.5M"])
+        let thousands = LineChart.niceTicks(min: 9000, max: 13000, targetCount: 4)
+        #expect(thousands.values.map { LineChart.tickLabel($0, ticks: thousands) } == ["9k", "10k", "11k", "12k", "13k"])
+        let huge = LineChart.niceTicks(min: 0, max: 3e16, targetCount: 3)
+        #expect(huge.values.map { LineChart.tickLabel($0, ticks: huge) } == ["0", "1e+16", "2e+16", "3e+16"])
         let tiny = LineChart.niceTicks(min: 0, max: 4e-8, targetCount: 4)
         #expect(tiny.values.map { LineChart.tickLabel($0, ticks: tiny) } == ["0", "1e-08", "2e-08", "3e-08", "4e-08"])
+    }
+}
+
+@Suite("LineChart logarithmic axes, fixed ranges, markers, stacking")
+struct LineChartAxisTests {
+    @Test func logarithmicTicks() {
+        let t = LineChart.logTicks(min: 60_000, max: 1_200_000, targetCount: 5)
+        #expect(t.values == [50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000] && t.isLogarithmic)
+        #expect(t.values.map { LineChart.tickLabel($0, ticks: t) } == ["50k", "100k", "200k", "500k", "1M", "2M"])
+        // Many decades: powers of ten only.
+        let wide = LineChart.logTicks(min: 0.003, max: 4e5, targetCount: 4)
+        #expect(wide.values == [0.001, 0.01, 0.1, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000])
+        #expect(wide.values.prefix(4).map { LineChart.tickLabel($0, ticks: wide) } == ["0.001", "0.01", "0.1", "1"])
+        // Non-positive input cannot be drawn on a log axis: the ticks of [1, 10].
+        #expect(LineChart.logTicks(min: 0, max: 5).values == [1, 2, 5, 10])
+        let exact = LineChart.logTicks(min: 100, max: 1000, targetCount: 5)
+        #expect(exact.lower == 100 && exact.upper == 1000)
+    }
+
+    @Test func logAxisFixedRangeMarkerAndStack() throws {
+        var chart = LineChart(title: "loss", xLabel: "epoch", yLabel: "loss", rightYLabel: "RMSE", series: [
+            LineChart.Series(name: "loss", values: [1_200_000, 300_000, 90_000, 0, 80_000, 70_000]),
+            LineChart.Series(name: "rmse", values: [1.75, 1.2, 0.95, 0.92, 0.91, 0.912], axis: .right),
+        ])
+        chart.leftScale = .logarithmic
+        chart.rightRange = 0.9...0.96
+        chart.markers = [LineChart.Marker(x: 5, label: "kept: epoch 5")]
+        let svg = chart.svg()
+        let doc = try #require(parseXML(svg))
+        // The 0 loss is left out (a log axis cannot show it): the line breaks there.
+        #expect(elements(doc, "polyline").map { (attribute($0, "points") ?? "").split(separator: " ").count } == [3, 2, 6])
+        let texts = elements(doc, "text").compactMap(\.stringValue)
+        #expect(texts.contains("kept: epoch 5") && texts.contains("1M") && texts.contains("100k"))
+        // The right axis shows the fixed range, not the early 1.75.
+        let right = svg.components(separatedBy: "<g class=\"y-ticks-right\"")[1].components(separatedBy: "</g>")[0]
+        #expect(right.contains(">0.90<") && right.contains(">0.96<") && !right.contains(">1.8<"), "\(right)")
+        // Two charts in one document: both panels, distinct clip paths.
+        let stacked = LineChart.svg(stacking: [chart, chart])
+        let stackedDoc = try #require(parseXML(stacked))
+        #expect(Set(elements(stackedDoc, "clipPath").compactMap { attribute($0, "id") }).count == 2)
+        #expect(stacked.contains("height=\"960.00\"") && stacked.contains("translate(0 480.00)"))
     }
 }
 

@@ -172,6 +172,7 @@ enum RatingsParser {
         guard p < end else {
             throw DataFileError(file: name, line: nil, kind: .empty, message: "file is empty (no ratings)")
         }
+        if firstLine.contains(124) { throw titlesFile(name: name, line: line) }
         let format = try detect(firstLine, name: name, line: line)
         if detectOnly {
             return ParsedRatings(format: format, users: [], items: [], values: [], userIds: [], itemIds: [])
@@ -181,6 +182,10 @@ enum RatingsParser {
             hasHeader = true
             p = lineEnd(p, end).next
             line += 1
+        }
+        let (eol, _) = lineEnd(p, end)
+        if eol - p <= RatingsFile.maximumLineLength, looksLikeTitles(trimmed(Array(UnsafeBufferPointer(start: p, count: eol - p))), format: format) {
+            throw titlesFile(name: name, line: line)
         }
 
         // At most one rating per line: newlines + 1 bounds the count.
@@ -408,6 +413,24 @@ enum RatingsParser {
         throw DataFileError(file: name, line: number, kind: .unknownFormat,
                             message: "cannot detect the format from '\(text(line))': expected user, item and rating "
                                 + "separated by tabs or spaces (u.data), '::' (ratings.dat) or ',' (ratings.csv)")
+    }
+
+    /// Whether a first data line is a titles file's (u.item, movies.dat, movies.csv) rather than
+    /// a rating's: a `|` (u.item's separator, the genre lists of movies.dat and movies.csv) or
+    /// text with letters where the item id belongs, after a numeric first field.
+    private static func looksLikeTitles(_ line: [UInt8], format: RatingsFormat) -> Bool {
+        if line.contains(124) { return true }
+        let fields = split(line, format: format)
+        guard fields.count >= 2, !fields[0].isEmpty, fields[0].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        return fields[1].contains { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
+    }
+
+    /// The error for a titles file given as ratings: what it is and what ratings look like.
+    private static func titlesFile(name: String, line: Int) -> DataFileError {
+        DataFileError(file: name, line: line, kind: .unknownFormat,
+                      message: "this looks like a titles file (id|title|…, as u.item, movies.dat or movies.csv), not ratings: "
+                          + "a ratings file has one rating per line: user id, item id, rating and an optional timestamp, "
+                          + "separated by tabs or spaces (u.data), '::' (ratings.dat) or ',' (ratings.csv)")
     }
 
     /// A header is a first line whose fields all begin with a letter, `_` or a quote.

@@ -124,12 +124,41 @@ public struct RatingSplit: Sendable {
         return RatingSplit(train: rest, test: validation)
     }
 
+    /// How many of `count` ratings a random split holds out: `fraction × count`, rounded to the
+    /// nearest whole number (the count ``random(_:testFraction:seed:)`` draws).
+    public static func heldOutCount(of count: Int, fraction: Double) -> Int {
+        Int((fraction * Double(count)).rounded())
+    }
+
+    /// The fewest ratings a random split with `fraction` (in (0, 1)) turns into at least one
+    /// held-out rating and at least `minimumKept` kept ones. Both parts grow with the count, so
+    /// every larger count works too.
+    public static func minimumCount(fraction: Double, keeping minimumKept: Int = 1) -> Int {
+        precondition(fraction > 0 && fraction < 1, "RatingSplit.minimumCount: fraction \(fraction) not in (0, 1)")
+        var n = max(minimumKept, 1)
+        while heldOutCount(of: n, fraction: fraction) < 1 || n - heldOutCount(of: n, fraction: fraction) < minimumKept { n += 1 }
+        return n
+    }
+
+    /// Why a random split of `count` ratings with `fraction` would leave a part empty (or the
+    /// kept part below `minimumKept`), in words naming the parts: `"a 10% split of 2 ratings
+    /// holds out 0: no test ratings"`; nil when it would not.
+    public static func emptyPart(count: Int, fraction: Double, heldOut: String, kept: String, minimumKept: Int = 1) -> String? {
+        let out = heldOutCount(of: count, fraction: fraction)
+        let share = "a \(compactNumber(fraction * 100))% split of \(count) rating\(count == 1 ? "" : "s")"
+        if out < 1 { return "\(share) holds out 0: no \(heldOut) ratings" }
+        if count - out < minimumKept {
+            return "\(share) holds out \(out) and keeps \(count - out)" + (count - out == 0 ? ": no \(kept) ratings" : ", too few \(kept) ratings")
+        }
+        return nil
+    }
+
     /// Selection sampling (Knuth's Algorithm S): one pass, exact count, order preserved, no
     /// index arrays (the parts are written directly).
     private static func select(_ set: RatingSet, fraction: Double, rng: SplitMix64) -> (RatingSet, RatingSet) {
         var rng = rng
         let n = set.count
-        let total = Int((fraction * Double(n)).rounded())
+        let total = heldOutCount(of: n, fraction: fraction)
         var needed = total
         var keepU: [Int32] = [], keepI: [Int32] = [], keepV: [Float] = []
         var outU: [Int32] = [], outI: [Int32] = [], outV: [Float] = []

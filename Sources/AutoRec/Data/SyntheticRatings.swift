@@ -29,7 +29,8 @@ public struct SyntheticShape: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `USERSxITEMSxRATINGS`: three positive integers separated by `x` (or `X`), each
-    /// optionally with `_` digit groups and a `k` (×1000) or `M` (×1,000,000) suffix.
+    /// optionally with `_` digit groups and a `k` (×1000) or `M` (×1,000,000) suffix. The
+    /// ratings must fit in users × items (one rating per pair).
     ///
     /// - Throws: ``SyntheticShapeError`` quoting the text and saying what is wrong.
     public init(parsing text: String) throws {
@@ -59,6 +60,12 @@ public struct SyntheticShape: Sendable, Equatable, CustomStringConvertible {
             }
             guard product > 0 else { throw fail("\(name) must be positive, got \(part)") }
             values.append(product)
+        }
+        // Each (user, item) pair holds at most one rating; the generator would silently make fewer.
+        let (pairs, overflow) = values[0].multipliedReportingOverflow(by: values[1])
+        guard overflow || values[2] <= pairs else {
+            throw fail("\(values[2]) ratings do not fit in \(values[0]) users × \(values[1]) items = \(pairs) pairs "
+                       + "(at most one rating per user and item)")
         }
         self.init(users: values[0], items: values[1], ratings: values[2])
     }

@@ -4,6 +4,11 @@ import TapeGradLayers
 
 /// A saved AutoRec model: everything prediction needs in one safetensors file.
 ///
+/// Its size is dominated by the networks: every averaged network of the main model and of each
+/// blended model is kept, because prediction averages them all (sizes in Docs/AutoRec.md). The
+/// optimizer state is only written when given (the
+/// `autorec` program does not: prediction never reads it).
+///
 /// Tensors: the parameters under their graph names (`encoder.weight` …, F32; further ensemble
 /// members under `ensemble/1/encoder.weight` …), the optimizer
 /// state under `optimizer/` when saved, the raw user and item ids (`data/user_ids`,
@@ -42,9 +47,11 @@ public struct ModelFile: Sendable {
     }
 
     /// Writes the file atomically (a temporary file renamed over the target), so an interrupted
-    /// save leaves any previous file intact.
+    /// save leaves any previous file intact. Blended models of weight 0 are left out: prediction
+    /// skips them, so the loaded model predicts the same with a smaller file.
     public func write(to path: String) throws {
         let r = recommender
+        let blend = r.blend.filter { $0.weight > 0 }
         var metadata = info.mapValues { $0 }
         metadata["format"] = ModelFile.format
         metadata["version"] = ModelFile.version
@@ -55,7 +62,7 @@ public struct ModelFile: Sendable {
         metadata["configuration"] = String(decoding: try encoder.encode(r.model.configuration), as: UTF8.self)
         metadata["scale_minimum"] = String(r.scale.minimum)
         metadata["scale_maximum"] = String(r.scale.maximum)
-        for (j, component) in r.blend.enumerated() {
+        for (j, component) in blend.enumerated() {
             let suffix = ModelFile.blendSuffix(j)
             metadata["blend_configuration" + suffix] = String(decoding: try encoder.encode(component.model.configuration), as: UTF8.self)
             // Float's description round-trips exactly.
@@ -63,7 +70,7 @@ public struct ModelFile: Sendable {
         }
         var file = SafeTensors(metadata: metadata)
         try ModelFile.add(r.ensemble, prefix: "", to: &file)
-        for (j, component) in r.blend.enumerated() {
+        for (j, component) in blend.enumerated() {
             try ModelFile.add(component.ensemble, prefix: ModelFile.blendPrefix(j), to: &file)
         }
         if let optimizerState { try file.add(optimizerState, prefix: "optimizer/") }

@@ -82,6 +82,11 @@ public struct FitOptions: Sendable {
 
     /// The defaults: Rprop, λ chosen automatically, refit, the average of up to 5 λ models.
     public init() {}
+
+    /// The fewest training ratings a fit accepts: enough that the validation holdout
+    /// (``validationFraction``) and the ratings the λ search trains on both hold at least one
+    /// rating (5 with the default 10%). Fewer is a ``FitError``.
+    public var minimumTrainingRatings: Int { RatingSplit.minimumCount(fraction: validationFraction) }
 }
 
 /// What the fitter reports while it runs.
@@ -97,6 +102,10 @@ public struct FitProgress: Sendable {
     /// Which run this is (1-based) and how many are planned (runs added by the refinement
     /// are counted when planned).
     public var run: Int, runs: Int
+    /// Set on one more report after the run has stopped (early stopping or its epoch count),
+    /// repeating its last epoch: a log can then note each run's end without a line per epoch.
+    /// Its return value is ignored.
+    public var runEnded = false
 }
 
 /// One λ candidate's outcome on the validation split.
@@ -110,6 +119,8 @@ public struct LambdaTrial: Sendable, Codable {
     /// Set when the run stopped because its training loss became NaN or infinite (its best
     /// epoch before that still counts for the comparison, but it is never the chosen model).
     public var divergence: Divergence?
+    /// The run's training loss and validation RMSE per epoch (for charts of the search).
+    public var history: [EpochRecord] = []
 }
 
 /// Where a training run's loss stopped being finite.
@@ -328,6 +339,13 @@ public struct AutoRecFitter: Sendable {
     func fitSingle(_ training: RatingSet, scale: RatingScale,
                    progress: (FitProgress) -> Bool = { _ in true }) throws -> FitResult {
         let start = DispatchTime.now().uptimeNanoseconds
+        // Too few ratings: the validation holdout or the ratings the λ search trains on would be
+        // empty, and nothing could be chosen.
+        if let problem = RatingSplit.emptyPart(count: training.count, fraction: options.validationFraction,
+                                               heldOut: "validation", kept: "training") {
+            throw FitError("too few training ratings for the λ search's validation holdout: \(problem); at least "
+                           + "\(options.minimumTrainingRatings) training ratings are needed")
+        }
         let holdout = RatingSplit.random(training, testFraction: options.validationFraction, seed: options.seed)
         let validator = Validator(train: holdout.train, validation: holdout.test, configuration: configuration, scale: scale)
 
@@ -344,7 +362,8 @@ public struct AutoRecFitter: Sendable {
             validationValues.append(validator.warmValues(configuration: self.configuration, lambda: lambda, parameters: parameters))
             trials.append(LambdaTrial(lambda: lambda, validationRMSE: result.bestValidation ?? .infinity,
                                       bestEpoch: result.selectedEpoch,
-                                      divergence: divergence(of: result, phase: "λ search", run: trials.count + 1, lambda: lambda)))
+                                      divergence: divergence(of: result, phase: "λ search", run: trials.count + 1, lambda: lambda),
+                                      history: result.history))
             if trials.min(by: { $0.validationRMSE < $1.validationRMSE })!.lambda == lambda {
                 keep = (parameters, result.history, result.stopReason, state)
             }
@@ -489,6 +508,10 @@ public struct AutoRecFitter: Sendable {
             result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
                            objective: objective, validate: validate, callback: callback)
             state = o.state
+        }
+        if let last = result.history.last {
+            _ = progress(FitProgress(phase: phase, lambda: lambda, record: last, maxEpochs: epochs, run: runNumber, runs: runs,
+                                     runEnded: true))
         }
         return (parameters, result, state)
     }

@@ -81,10 +81,12 @@ public struct Recommender: Sendable {
         predictAndCount(users: users, items: items).predictions
     }
 
-    /// The predictions and the number of cold pairs. With a blend, the models' unclipped
-    /// predictions are mixed with the blend weights (the main model: 1 − their sum) and then
-    /// clipped.
-    private func predictAndCount(users: [Int32], items: [Int32]) -> (predictions: [Float], cold: Int) {
+    /// The predictions and the number of cold pairs: pairs whose user or item has no training
+    /// rating or is not in the id maps at all (index -1), which get ``defaultRating``. This is
+    /// the one definition of "cold" that training's report and `autorec evaluate` both count.
+    /// With a blend, the models' unclipped predictions are mixed with the blend weights (the
+    /// main model: 1 − their sum) and then clipped.
+    public func predictAndCount(users: [Int32], items: [Int32]) -> (predictions: [Float], cold: Int) {
         let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
         let pairs = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: inputs)
         guard blend.contains(where: { $0.weight > 0 }) else {

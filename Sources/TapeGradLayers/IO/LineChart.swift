@@ -9,7 +9,11 @@ import Foundation
 ///
 /// Series can be attached to the left or to an optional right y-axis with its own scale, e.g.
 /// training loss on the left and validation RMSE on the right. Right-axis series are drawn
-/// dashed and marked "(right)" in the legend. Points with a NaN or infinite coordinate are
+/// dashed and marked "(right)" in the legend. Either y-axis can be logarithmic (a loss that
+/// falls by orders of magnitude) and can be given a fixed range (the region a reader cares
+/// about; points outside are cut off at the plot's edge). Vertical markers label an x value
+/// (the epoch that was kept). Several charts can be stacked into one document
+/// (``svg(stacking:)``). Points with a NaN or infinite coordinate are
 /// skipped and break the line there; a run of one point is drawn as a dot; series with few
 /// points get markers; a constant series gets a small range around its value; an empty series
 /// still appears in the legend.
@@ -63,8 +67,34 @@ public struct LineChart: Sendable, Equatable {
         }
     }
 
+    /// How values map to positions along a y-axis.
+    public enum Scale: Sendable, Equatable {
+        /// Equal differences, equal distances.
+        case linear
+        /// Equal ratios, equal distances; values ≤ 0 are not drawn.
+        case logarithmic
+    }
+
+    /// A vertical line at one x value, labelled at the top of the plot (e.g. "kept: epoch 97").
+    public struct Marker: Sendable, Equatable {
+        /// Where the line stands.
+        public var x: Double
+        /// Shown beside the top of the line.
+        public var label: String
+        /// Any SVG/CSS color.
+        public var color: String
+
+        /// Creates a marker (dark grey unless a color is given).
+        public init(x: Double, label: String, color: String = "#444444") {
+            self.x = x
+            self.label = label
+            self.color = color
+        }
+    }
+
     /// Tick positions for one axis: evenly spaced "nice" values (step 1, 2 or 5 × 10^k) whose
-    /// first and last values enclose the data, so gridlines fall on round numbers.
+    /// first and last values enclose the data, so gridlines fall on round numbers; on a
+    /// logarithmic axis, the values 1, 2, 5 × 10^k (or powers of ten alone) that enclose it.
     public struct Ticks: Sendable, Equatable {
         /// Lowest tick, at or below the data minimum; the axis starts here.
         public var lower: Double
@@ -77,6 +107,9 @@ public struct LineChart: Sendable, Equatable {
         public var values: [Double]
         /// Digits after the decimal point needed to label every tick exactly.
         public var fractionDigits: Int
+        /// Whether the ticks belong to a logarithmic axis (then ``step`` is the ratio of the
+        /// last two ticks and positions follow log10).
+        public var isLogarithmic = false
     }
 
     /// Shown centered above the plot.
@@ -93,6 +126,16 @@ public struct LineChart: Sendable, Equatable {
     public var width: Double
     /// Canvas height in SVG user units (pixels).
     public var height: Double
+    /// The left axis's scale.
+    public var leftScale: Scale = .linear
+    /// The right axis's scale.
+    public var rightScale: Scale = .linear
+    /// A fixed range for the left axis (widened to nice ticks); nil: the data's range.
+    public var leftRange: ClosedRange<Double>?
+    /// A fixed range for the right axis (widened to nice ticks); nil: the data's range.
+    public var rightRange: ClosedRange<Double>?
+    /// Vertical lines at chosen x values, drawn over the series.
+    public var markers: [Marker] = []
 
     /// Colors used for series without an explicit color, in order (Tableau 10, chosen for
     /// being distinguishable, also by most color-blind readers).
@@ -157,11 +200,48 @@ public struct LineChart: Sendable, Equatable {
                      values: values, fractionDigits: Swift.max(0, -exponent))
     }
 
+    /// Ticks for a logarithmic axis covering [min, max] (both > 0): the values 1, 2 and 5 × 10^k
+    /// from the largest at or below `min` to the smallest at or above `max`, or only powers of
+    /// ten when that would give more than twice `targetCount` ticks. Non-positive or non-finite
+    /// input gives the ticks of [1, 10].
+    public static func logTicks(min lo: Double, max hi: Double, targetCount: Int = 5) -> Ticks {
+        guard lo.isFinite, hi.isFinite, lo > 0, hi > 0 else { return logTicks(min: 1, max: 10, targetCount: targetCount) }
+        let low = Swift.min(lo, hi), high = Swift.max(lo, hi)
+        // Exact decimal values: k × 10^e computed from integers (see niceTicks).
+        func value(_ k: Double, _ e: Int) -> Double { e >= 0 ? k * pow(10, Double(e)) : k / pow(10, Double(-e)) }
+        let first = Int(floor(log10(low))) - 1, last = Int(ceil(log10(high))) + 1
+        func covering(_ mantissas: [Double]) -> [Double] {
+            let all = (first...last).flatMap { e in mantissas.map { value($0, e) } }
+            let start = all.lastIndex { $0 <= low * (1 + 1e-12) } ?? 0
+            let end = all.firstIndex { $0 >= high * (1 - 1e-12) } ?? all.count - 1
+            return Array(all[start...Swift.max(start + 1, end)])
+        }
+        var values = covering([1, 2, 5])
+        if values.count > 2 * targetCount { values = covering([1]) }
+        let n = values.count
+        return Ticks(lower: values[0], upper: values[n - 1], step: values[n - 1] / values[n - 2], values: values,
+                     fractionDigits: Swift.max(0, -Int(floor(log10(values[0])))), isLogarithmic: true)
+    }
+
     /// Formats a tick value with exactly the digits its axis needs ("0.25", "1500", "2e-06"),
-    /// so labels on one axis line up and never show binary noise.
+    /// so labels on one axis line up and never show binary noise. Axes reaching 10,000 or more
+    /// use the SI suffixes k, M, G, T ("1.2M", "500k"), which read at a glance where
+    /// "1200000" must be counted.
     public static func tickLabel(_ value: Double, ticks: Ticks) -> String {
         let largest = Swift.max(abs(ticks.lower), abs(ticks.upper))
-        if largest >= 1e7 || ticks.fractionDigits > 6 {
+        if largest >= 1e4 && largest < 1e15 && value != 0 {
+            let exponent = Int(floor(log10(abs(value)) + 1e-9))
+            let unitExponent = Swift.min(12, Swift.max(0, exponent / 3 * 3))
+            let suffix = ["", "k", "M", "G", "T"][unitExponent / 3]
+            // Logarithmic ticks have one significant digit; linear ones as many as their step.
+            let stepExponent = ticks.isLogarithmic ? exponent : Int(floor(log10(ticks.step) + 1e-9))
+            let digits = Swift.max(0, unitExponent - stepExponent)
+            return String(format: "%.\(digits)f", value / pow(10, Double(unitExponent))) + suffix
+        }
+        if ticks.isLogarithmic {
+            return String(format: "%.\(Swift.max(0, -Int(floor(log10(abs(value)) + 1e-9))))f", value)
+        }
+        if largest >= 1e15 || ticks.fractionDigits > 6 {
             // Scientific: as many significant digits as the step needs relative to the value.
             let digits = Swift.max(0, Int(floor(log10(Swift.max(abs(value), ticks.step)))) - Int(floor(log10(ticks.step))))
             return value == 0 ? "0" : String(format: "%.\(Swift.min(digits, 15))e", value)
@@ -203,12 +283,13 @@ public struct LineChart: Sendable, Equatable {
         Double(text.count) * fontSize * 0.6
     }
 
-    /// Finite points of a series split where a non-finite point interrupts it.
-    private static func runs(_ points: [Point]) -> [[Point]] {
+    /// Finite points of a series split where a non-finite point (or, on a logarithmic axis, a
+    /// value ≤ 0) interrupts it.
+    private static func runs(_ points: [Point], scale: Scale = .linear) -> [[Point]] {
         var result: [[Point]] = []
         var current: [Point] = []
         for p in points {
-            if p.x.isFinite && p.y.isFinite {
+            if p.x.isFinite && p.y.isFinite && (scale == .linear || p.y > 0) {
                 current.append(p)
             } else if !current.isEmpty {
                 result.append(current)
@@ -226,9 +307,41 @@ public struct LineChart: Sendable, Equatable {
 
     /// The complete SVG document (UTF-8 text with an XML declaration).
     public func svg() -> String {
+        LineChart.document(width: width, height: height, title: title.isEmpty ? "Line chart" : title,
+                           body: elements(idPrefix: ""))
+    }
+
+    /// One SVG document with `charts` stacked top to bottom (as wide as the widest), e.g. one
+    /// panel per trained model.
+    public static func svg(stacking charts: [LineChart]) -> String {
+        var body = "", top = 0.0
+        for (k, chart) in charts.enumerated() {
+            body += "<g class=\"panel-\(k)\" transform=\"translate(0 \(coordinate(top)))\">\n" + chart.elements(idPrefix: "p\(k)-") + "</g>\n"
+            top += chart.height
+        }
+        return document(width: charts.map(\.width).max() ?? 800, height: top,
+                        title: charts.map(\.title).filter { !$0.isEmpty }.joined(separator: "; "), body: body)
+    }
+
+    /// The XML declaration and `<svg>` root around `body`.
+    private static func document(width: Double, height: Double, title: String, body: String) -> String {
+        let c = coordinate
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(c(width))\" height=\"\(c(height))\" viewBox=\"0 0 \(c(width)) \(c(height))\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+            + "<title>\(escapeXML(title))</title>\n"
+            + "<rect x=\"0\" y=\"0\" width=\"\(c(width))\" height=\"\(c(height))\" fill=\"white\"/>\n"
+            + body + "</svg>\n"
+    }
+
+    /// The chart's elements in its own coordinates (0…width, 0…height); `idPrefix` keeps the
+    /// ids of several charts in one document apart.
+    private func elements(idPrefix: String) -> String {
         let esc = LineChart.escapeXML
         let c = LineChart.coordinate
-        let finite = series.map { $0.points.filter { $0.x.isFinite && $0.y.isFinite } }
+        let scales = series.map { $0.axis == .left ? leftScale : rightScale }
+        let finite = zip(series, scales).map { s, scale in
+            s.points.filter { $0.x.isFinite && $0.y.isFinite && (scale == .linear || $0.y > 0) }
+        }
         let hasRight = series.contains { $0.axis == .right }
         let hasLeft = series.contains { $0.axis == .left } || !hasRight
         let colors = series.enumerated().map { $0.element.color ?? LineChart.palette[$0.offset % LineChart.palette.count] }
@@ -267,20 +380,23 @@ public struct LineChart: Sendable, Equatable {
         let xTicks = LineChart.niceTicks(min: xRange.0, max: xRange.1, targetCount: xTarget)
         func yTicks(_ axis: Axis) -> Ticks {
             let ys = zip(series, finite).filter { $0.0.axis == axis }.flatMap { $0.1.map(\.y) }
-            let r = LineChart.range(ys) ?? (0, 1)
-            return LineChart.niceTicks(min: r.0, max: r.1, targetCount: yTarget)
+            let fixed = axis == .left ? leftRange : rightRange
+            let r = fixed.map { ($0.lowerBound, $0.upperBound) } ?? LineChart.range(ys)
+            switch axis == .left ? leftScale : rightScale {
+            case .linear: return LineChart.niceTicks(min: r?.0 ?? 0, max: r?.1 ?? 1, targetCount: yTarget)
+            case .logarithmic: return LineChart.logTicks(min: r?.0 ?? 1, max: r?.1 ?? 10, targetCount: yTarget)
+            }
         }
         let leftTicks = yTicks(.left)
         let rightTicks = yTicks(.right)
         func px(_ x: Double) -> Double { plotLeft + (x - xTicks.lower) / (xTicks.upper - xTicks.lower) * plotWidth }
-        func py(_ y: Double, _ t: Ticks) -> Double { plotBottom - (y - t.lower) / (t.upper - t.lower) * plotHeight }
+        func py(_ y: Double, _ t: Ticks) -> Double {
+            t.isLogarithmic ? plotBottom - log10(y / t.lower) / log10(t.upper / t.lower) * plotHeight
+                : plotBottom - (y - t.lower) / (t.upper - t.lower) * plotHeight
+        }
 
         var s = ""
-        s += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(c(width))\" height=\"\(c(height))\" viewBox=\"0 0 \(c(width)) \(c(height))\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-        s += "<title>\(esc(title.isEmpty ? "Line chart" : title))</title>\n"
-        s += "<rect x=\"0\" y=\"0\" width=\"\(c(width))\" height=\"\(c(height))\" fill=\"white\"/>\n"
-        s += "<defs><clipPath id=\"plot-area\"><rect x=\"\(c(plotLeft - 4))\" y=\"\(c(plotTop - 4))\" width=\"\(c(plotWidth + 8))\" height=\"\(c(plotHeight + 8))\"/></clipPath></defs>\n"
+        s += "<defs><clipPath id=\"\(idPrefix)plot-area\"><rect x=\"\(c(plotLeft - 4))\" y=\"\(c(plotTop - 4))\" width=\"\(c(plotWidth + 8))\" height=\"\(c(plotHeight + 8))\"/></clipPath></defs>\n"
         if !title.isEmpty {
             s += "<text class=\"title\" x=\"\(c(width / 2))\" y=\"26\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(esc(title))</text>\n"
         }
@@ -340,12 +456,12 @@ public struct LineChart: Sendable, Equatable {
         }
 
         // Data.
-        s += "<g class=\"series\" clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+        s += "<g class=\"series\" clip-path=\"url(#\(idPrefix)plot-area)\" fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
         for (i, series) in series.enumerated() {
             let ticks = series.axis == .left ? leftTicks : rightTicks
             let color = esc(colors[i])
             let dash = series.axis == .right ? " stroke-dasharray=\"7 4\"" : ""
-            let pieces = LineChart.runs(series.points)
+            let pieces = LineChart.runs(series.points, scale: scales[i])
             let markers = finite[i].count <= 25
             s += "<g class=\"series-\(i)\" stroke=\"\(color)\"\(dash)>\n"
             for run in pieces where run.count >= 2 {
@@ -360,6 +476,14 @@ public struct LineChart: Sendable, Equatable {
             s += "</g>\n"
         }
         s += "</g>\n"
+        // Markers: a dashed vertical line each, the label beside its top (left of it near the
+        // right edge).
+        for marker in markers where marker.x.isFinite && marker.x >= xTicks.lower && marker.x <= xTicks.upper {
+            let x = px(marker.x), color = esc(marker.color)
+            s += "<g class=\"marker\"><line x1=\"\(c(x))\" y1=\"\(c(plotTop))\" x2=\"\(c(x))\" y2=\"\(c(plotBottom))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>"
+            let flip = x + 4 + LineChart.estimatedTextWidth(marker.label, fontSize: 11) > plotRight
+            s += "<text x=\"\(c(flip ? x - 4 : x + 4))\" y=\"\(c(plotTop + 14))\" text-anchor=\"\(flip ? "end" : "start")\" font-size=\"11\" fill=\"\(color)\">\(esc(marker.label))</text></g>\n"
+        }
         if allX.isEmpty {
             s += "<text class=\"no-data\" x=\"\(c((plotLeft + plotRight) / 2))\" y=\"\(c((plotTop + plotBottom) / 2))\" text-anchor=\"middle\" fill=\"#888888\" font-size=\"14\">no data</text>\n"
         }
@@ -381,7 +505,6 @@ public struct LineChart: Sendable, Equatable {
             }
             s += "</g>\n"
         }
-        s += "</svg>\n"
         return s
     }
 
