@@ -34,13 +34,13 @@ func autorecObjectiveGradient(hidden: [Int]) throws {
     let model = try AutoRec(configuration: AutoRecConfiguration(hidden: hidden, lambda: 0.7), inputSize: 9)
     let p: Parameters<Double> = model.graph.initialParameters(seed: 5)
     for sparse in [true, false] {
-        let report = GradientCheck.run("AutoRec objective \(sparse ? "sparse" : "dense") \(hidden)", at: p.tensors,
-                                       mode: .directional(samples: 6)) { tape, v in
+        let report = try GradientCheck.run("AutoRec objective \(sparse ? "sparse" : "dense") \(hidden)", at: p.tensors,
+                                           mode: .directional(samples: 6)) { tape, v in
             let context = ForwardContext(tape: tape, isTraining: true)
             let input: LayerValue<Double> = sparse ? .sparse(data) : .dense(tape.variable(data.toDense()))
-            let run = try! model.graph.evaluation(input, parameters: v, context: context)
+            let run = try model.graph.evaluation(input, parameters: v, context: context)
             let mask = data.replacingValues(Array(repeating: 1, count: data.nonzeroCount)).toDense()
-            let error = sparse ? try! run.squaredError(at: data) : maskedSquareLoss(try! run.output(), target: data.toDense(), mask: mask)
+            let error = sparse ? try run.squaredError(at: data) : maskedSquareLoss(try run.output(), target: data.toDense(), mask: mask)
             return error + weightPenalty(v, of: p)! * 0.35
         }
         #expect(report.passed, "\(report)")
