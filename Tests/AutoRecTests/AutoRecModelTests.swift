@@ -22,6 +22,17 @@ func autorecGraph() throws {
     #expect(model.graph.parameterCount == 2 * 943 * 500 + 943 + 500)
     #expect(model.graph.parameterSpecs.map(\.name) == ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"])
     #expect(model.graph.inputs.map(\.shape) == [.sparse(943)] && model.graph.outputs.map(\.shape) == [.dense(943)])
+    // The table Docs/Layers.md shows.
+    #expect(model.graph.description == """
+        Node     Layer           Inputs   Output shape         Parameters
+        ─────────────────────────────────────────────────────────────────
+        ratings  Input                    [batch, 943] sparse
+        encoder  Dense(sigmoid)  ratings  [batch, 500]             472000
+        decoder  Dense           encoder  [batch, 943]             472443
+        ─────────────────────────────────────────────────────────────────
+        Outputs: output = decoder
+        Total parameters: 944443
+        """)
     let deep = try AutoRec(configuration: AutoRecConfiguration(hidden: [500, 250, 500]), inputSize: 100)
     #expect(deep.graph.parameterSpecs.map(\.shape) == [[100, 500], [500], [500, 250], [250], [250, 500], [500], [100, 500], [100]])
     #expect(throws: GraphError.self) { try AutoRec(configuration: AutoRecConfiguration(hidden: [0]), inputSize: 10) }
