@@ -444,3 +444,47 @@ func customTwoInputLayer() throws {
     let dot = graph.graphviz()
     #expect(dot.hasPrefix("digraph") && dot.contains("n0 -> n1;") && dot.contains("n1 -> n3;") && dot.contains("n2 -> n3;"))
 }
+
+@Test("the NeuMF, CDAE and tied AutoRec recipes of Docs/Layers.md build and run")
+func layersRecipes() throws {
+    let (users, items, k) = (7, 9, 4)
+    let sizes = [2 * k, k, k / 2]
+    let tower = try Graph(name: "tower") {
+        Input("x", features: sizes[0])
+        for i in 1..<sizes.count { Dense(inputSize: sizes[i - 1], outputSize: sizes[i], activation: .relu) }
+    }
+    let neumf = try Graph {
+        let user = Input("user", ids: users), item = Input("item", ids: items)
+        let gmf = Embedding(count: users, dimension: k, name: "gmfUser")(user) * Embedding(count: items, dimension: k, name: "gmfItem")(item)
+        let mlp = tower(Concatenate()(Embedding(count: users, dimension: k, name: "mlpUser")(user),
+                                      Embedding(count: items, dimension: k, name: "mlpItem")(item)))
+        Dense(inputSize: k + k / 2, outputSize: 1, name: "prediction")(Concatenate()(gmf, mlp))
+    }
+    #expect(neumf.parameterSpecs.map(\.name) == ["gmfUser.weight", "gmfItem.weight", "mlpUser.weight", "mlpItem.weight",
+                                                 "tower.0.weight", "tower.0.bias", "tower.1.weight", "tower.1.bias",
+                                                 "prediction.weight", "prediction.bias"])
+    let np: Parameters<Double> = neumf.initialParameters(seed: 1)
+    #expect(try neumf.predict(["user": .ids([0, 6]), "item": .ids([8, 3])], parameters: np).shape == [2, 1])
+
+    let cdae = try Graph {
+        let ratings = Input("ratings", sparse: items), user = Input("user", ids: users)
+        let encoded = Dense(inputSize: items, outputSize: k, name: "encoder")(Dropout(rate: 0.2)(ratings))
+        let hidden = Sigmoid()(encoded + Embedding(count: users, dimension: k, name: "userNode")(user))
+        Dense(inputSize: k, outputSize: items, weightLayout: .outputsByInputs, name: "decoder")(hidden)
+    }
+    let cp: Parameters<Double> = cdae.initialParameters(seed: 2)
+    let batch = SparseMatrix<Double>(rows: 2, columns: items, rowIndices: [0, 0, 1], columnIndices: [1, 8, 4], values: [5, 3, 4])
+    let (loss, gradient) = try lossAndGradients(cp) { tape, v in
+        try cdae.evaluation(["ratings": .sparse(batch), "user": .ids([3, 5])], parameters: v,
+                            context: ForwardContext(tape: tape, isTraining: true)).squaredError(at: batch)
+    }
+    #expect(loss > 0 && gradient["userNode.weight"]![3, 0] != 0 && gradient["userNode.weight"]![0, 0] == 0)
+
+    let tied = try Graph {
+        Input("ratings", sparse: items)
+        Dense(inputSize: items, outputSize: k, activation: .sigmoid, name: "encoder")
+        Dense(inputSize: k, outputSize: items, weightLayout: .outputsByInputs, name: "decoder")
+        Tie("decoder.weight", to: "encoder.weight")
+    }
+    #expect(tied.parameterSpecs.map(\.name) == ["encoder.weight", "encoder.bias", "decoder.bias"])
+}
