@@ -125,6 +125,22 @@ public struct Divergence: Sendable, Codable, Equatable, CustomStringConvertible 
     /// That loss (NaN or ±∞).
     public var loss: Double
 
+    /// Records a divergence.
+    public init(phase: String, run: Int, lambda: Double, epoch: Int, loss: Double) {
+        self.phase = phase
+        self.run = run
+        self.lambda = lambda
+        self.epoch = epoch
+        self.loss = loss
+    }
+
+    /// The divergence of a training run that stopped on a non-finite loss; nil for a run that
+    /// did not diverge.
+    public init?(_ result: TrainingResult, phase: String, run: Int, lambda: Double) {
+        guard result.stopReason == .diverged, let last = result.history.last else { return nil }
+        self.init(phase: phase, run: run, lambda: lambda, epoch: last.epoch, loss: last.trainLoss)
+    }
+
     /// `training diverged at epoch E (λ search run R, λ = L): the training loss became NaN`.
     public var description: String {
         "training diverged at epoch \(epoch) (\(phase) run \(run), λ = \(compactNumber(lambda))): "
@@ -344,7 +360,7 @@ public struct AutoRecFitter: Sendable {
             validationValues.append(validator.warmValues(configuration: self.configuration, lambda: lambda, parameters: parameters))
             trials.append(LambdaTrial(lambda: lambda, validationRMSE: result.bestValidation ?? .infinity,
                                       bestEpoch: result.selectedEpoch,
-                                      divergence: divergence(of: result, phase: "λ search", run: trials.count + 1, lambda: lambda)))
+                                      divergence: Divergence(result, phase: "λ search", run: trials.count + 1, lambda: lambda)))
             if trials.min(by: { $0.validationRMSE < $1.validationRMSE })!.lambda == lambda {
                 keep = (parameters, result.history, result.stopReason, state)
             }
@@ -405,7 +421,7 @@ public struct AutoRecFitter: Sendable {
                     let (parameters, result, state) = try run(on: fullInputs, lambda: trial.lambda, epochs: max(trial.bestEpoch, 1),
                                                        validator: nil, phase: "final", runNumber: number, runs: runs + total,
                                                        progress: progress, seedOffset: UInt64(j))
-                    if let divergence = divergence(of: result, phase: "final", run: number, lambda: trial.lambda) {
+                    if let divergence = Divergence(result, phase: "final", run: number, lambda: trial.lambda) {
                         throw FitError("\(divergence); try a smaller learning rate or another optimizer")
                     }
                     members.append(parameters)
@@ -430,12 +446,6 @@ public struct AutoRecFitter: Sendable {
                          trainSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                          secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason, optimizerState: chosen.state,
                          blend: nil, validationWarmValues: validator.pairs.warmInWarmOrder(averagedValues))
-    }
-
-    /// The divergence of a run that stopped on a non-finite loss, else nil.
-    private func divergence(of result: TrainingResult, phase: String, run: Int, lambda: Double) -> Divergence? {
-        guard result.stopReason == .diverged, let last = result.history.last else { return nil }
-        return Divergence(phase: phase, run: run, lambda: lambda, epoch: last.epoch, loss: last.trainLoss)
     }
 
     /// One training run from fresh weights.
