@@ -73,23 +73,3 @@ extension Variable {
         tape.record(value.transposed, op: "transpose", inputs: [self]) { g, _ in [g.transposed] }
     }
 }
-
-/// gather: yₚ = x[indicesₚ] for a vector x, e.g. a bias looked up at the columns of the
-/// observed entries of a sparse pattern.
-/// Pullback: ∂x[i] = Σ_{p: indicesₚ = i} ȳₚ (scatter-add).
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-public func gather<Scalar>(_ x: Variable<Scalar>, at indices: [Int32]) -> Variable<Scalar> {
-    precondition(x.value.rank == 1, "gather: needs a vector, got shape \(x.shape)")
-    let n = x.value.count
-    let source = x.value.scalars
-    let values = indices.map { i -> Scalar in
-        precondition(i >= 0 && Int(i) < n, "gather: index \(i) outside 0..<\(n)")
-        return source[Int(i)]
-    }
-    return x.tape.record(Tensor(values), op: "gather", inputs: [x]) { g, _ in
-        var dx = [Scalar](repeating: 0, count: n)
-        for (p, i) in indices.enumerated() { dx[Int(i)] += g.scalars[p] }
-        return [Tensor(dx)]
-    }
-}

@@ -135,7 +135,8 @@ private func trainEpochs<O: Optimizer, Batch>(_ parameters: inout Parameters<O.S
 }
 
 /// Splits `0..<count` into shuffled mini-batches of `size` (the last may be smaller),
-/// deterministically for a seed and an epoch.
+/// deterministically for a seed and an epoch. Each batch's indices pick its examples with
+/// `Tensor.selectingRows(_:)` or `SparseMatrix.selectingRows(_:)`.
 public func shuffledBatches(count: Int, size: Int, seed: UInt64, epoch: Int) -> [[Int]] {
     var indices = Array(0..<count)
     var generator = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
