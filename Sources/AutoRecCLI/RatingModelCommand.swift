@@ -35,7 +35,7 @@ public struct RatingModelCommand: Sendable {
         self.model = model
     }
 
-    static let valued: Set<String> = ["train", "test", "epochs", "seed", "metrics-json", "lambda", "learning-rate",
+    static let valued: Set<String> = ["train", "test", "epochs", "seed", "metrics-json", "lambda", "optimizer", "learning-rate",
                                       "batch-size", "patience", "threads"]
     static let switches: Set<String> = ["no-refit", "quiet", "help"]
 
@@ -63,6 +63,10 @@ public struct RatingModelCommand: Sendable {
         if let p = try args.int("patience", range: 1...100_000) { options.patience = p }
         if let b = try args.int("batch-size", range: 1...10_000_000) { options.batchSize = b }
         options.seed = UInt64(try args.int("seed", range: 0...Int.max) ?? Int(options.seed))
+        if let optimizer = try args.choice("optimizer", OptimizerChoice.self), optimizer != options.optimizer {
+            options.optimizer = optimizer
+            options.learningRate = nil  // the model's rate was for its own optimizer
+        }
         options.learningRate = try args.double("learning-rate", range: 1e-12...1e3) ?? options.learningRate
         if let text = args.string("lambda") {
             let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -101,7 +105,7 @@ public struct RatingModelCommand: Sendable {
         var lines = [
             "\(name): " + (hyperparameters.isEmpty ? "" : hyperparameters.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(compactNumber($0.value))" }.joined(separator: ", ") + ", ")
-                + "Adam (learning rate \(compactNumber(options.learningRate)), batch \(options.batchSize))",
+                + optimizerDescription(options),
             "data: \(trainPath) / \(testPath): \(split.train.count) training ratings (\(split.train.userCount) users × "
                 + "\(split.train.itemCount) items), \(split.test.count) test ratings",
             "lambda: \(compactNumber(fit.lambda)) (validation RMSE \(f(fit.validationRMSE)); tried "
@@ -130,7 +134,8 @@ public struct RatingModelCommand: Sendable {
                 "evaluation_seconds": evaluationSeconds, "total_seconds": totalSeconds, "threads": threads,
             ]
             var chosen: [String: Any] = [
-                "learning_rate": options.learningRate, "batch_size": options.batchSize, "max_epochs": options.maxEpochs,
+                "optimizer": options.optimizer.rawValue, "learning_rate": options.learningRate.map { $0 as Any } ?? NSNull(),
+                "batch_size": options.optimizer.isFullBatch ? NSNull() : options.batchSize as Any, "max_epochs": options.maxEpochs,
                 "patience": options.patience, "validation_fraction": options.validationFraction, "seed": Int(options.seed),
                 "refit": options.refit, "lambda_candidates": options.lambdas,
             ]
@@ -165,7 +170,7 @@ public struct RatingModelCommand: Sendable {
     public var help: String {
         let o = options
         return """
-        usage: \(name) [--train FILE --test FILE] [--epochs N] [--lambda X[,X…]] [--learning-rate R]
+        usage: \(name) [--train FILE --test FILE] [--epochs N] [--lambda X[,X…]] [--optimizer NAME] [--learning-rate R]
                \(String(repeating: " ", count: name.count)) [--batch-size N] [--patience N] [--no-refit] [--seed N] [--threads N]
                \(String(repeating: " ", count: name.count)) [--metrics-json FILE] [--quiet]
 
@@ -178,8 +183,9 @@ public struct RatingModelCommand: Sendable {
                                      $TAPEGRAD_DATA or ../shared/data/ml-100k)
           --epochs N          most epochs per run (default \(o.maxEpochs)); early stopping on validation
           --patience N        epochs without a better validation RMSE before a run stops (default \(o.patience))
-          --lambda X[,X…]     λ candidates of the penalty λ/2·Σ‖W‖² (default \(o.lambdas.map(compactNumber).joined(separator: ",")))
-          --learning-rate R   Adam's learning rate (default \(compactNumber(o.learningRate)))
+          --lambda X[,X…]     λ candidates of the weight penalty λ/2·P (default \(o.lambdas.map(compactNumber).joined(separator: ",")))
+          --optimizer NAME    adam or sgd (mini-batch), rprop or lbfgs (full batch) (default \(o.optimizer.rawValue))
+          --learning-rate R   the optimizer's learning rate (default \(o.learningRate.map(compactNumber) ?? "the optimizer's"))
           --batch-size N      ratings per mini-batch, or users/items for models of rating rows (default \(o.batchSize))
           --no-refit          keep the early-stopped model instead of retraining on all training ratings
           --seed N            seeds the validation split, the weights and the batch order (default \(o.seed))
@@ -188,5 +194,12 @@ public struct RatingModelCommand: Sendable {
           --quiet             no model summary, no progress
 
         """
+    }
+
+    /// `Adam (learning rate 0.002, batch 256)`, `Rprop (full batch)`.
+    private func optimizerDescription(_ o: RatingRegressionOptions) -> String {
+        let names: [OptimizerChoice: String] = [.adam: "Adam", .sgd: "SGD", .rprop: "Rprop", .lbfgs: "L-BFGS"]
+        let rate = o.learningRate.map { "learning rate \(compactNumber($0)), " } ?? ""
+        return names[o.optimizer]! + " (" + rate + (o.optimizer.isFullBatch ? "full batch" : "batch \(o.batchSize)") + ")"
     }
 }

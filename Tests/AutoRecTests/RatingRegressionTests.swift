@@ -9,8 +9,7 @@ import TapeGradCheck
 // The rating-regression harness with models written directly on the tape (the model zoo's
 // layer graphs are tested in ModelZooTests). Small synthetic data: every test runs in a second.
 
-/// Biased matrix factorisation on plain tape ops: r̂ = pᵤ·qᵢ + bᵤ + bᵢ + μ, embedding rows
-/// looked up by gathering from the flattened table.
+/// Biased matrix factorisation on plain tape ops: r̂ = pᵤ·qᵢ + bᵤ + bᵢ + μ.
 struct TapeMatrixFactorization: RatingModel {
     let users: Int, items: Int, factors: Int
     let mean: Double
@@ -35,12 +34,7 @@ struct TapeMatrixFactorization: RatingModel {
 
     func predictions<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, parameters p: [Variable<Scalar>],
                                            context: ForwardContext<Scalar>) -> Variable<Scalar> {
-        func rows(_ table: Variable<Scalar>, _ ids: [Int32]) -> Variable<Scalar> {
-            let k = table.shape[1]
-            let flat = ids.flatMap { id in (0..<k).map { Int32(Int(id) * k + $0) } }
-            return gather(table.reshaped([table.shape[0] * k]), at: flat).reshaped([ids.count, k])
-        }
-        let dot = (rows(p[0], batch.users) * rows(p[1], batch.items)).sum(alongAxis: 1)
+        let dot = (gather(p[0], at: batch.users) * gather(p[1], at: batch.items)).sum(alongAxis: 1)
         return dot + gather(p[2], at: batch.users) + gather(p[3], at: batch.items)
             + gather(p[4], at: [Int32](repeating: 0, count: batch.count))
     }

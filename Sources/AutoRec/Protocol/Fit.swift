@@ -476,31 +476,45 @@ public struct AutoRecFitter: Sendable {
             return model.objective(batch, parameters: p, lambda: lambda * Double(batch.rows) / Double(max(matrix.rows, 1)),
                                    seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ seedOffset &+ step)
         }
-        let result: TrainingResult
-        let state: Parameters<Float>
-        switch options.optimizer {
+        let (result, state) = options.optimizer.train(&parameters, learningRate: rate, configuration: trainingConfiguration,
+                                                      batches: options.optimizer.isFullBatch ? fullBatch : miniBatches,
+                                                      objective: objective, validate: validate, callback: callback)
+        return (parameters, result, state)
+    }
+}
+
+extension OptimizerChoice {
+    /// Whether the optimizer steps on the whole training set at once (Rprop and L-BFGS need
+    /// the exact gradient) rather than on mini-batches.
+    public var isFullBatch: Bool { self == .rprop || self == .lbfgs }
+
+    /// Runs ``train(_:optimizer:configuration:batches:objective:validate:callback:)`` with this
+    /// optimizer at `learningRate` (nil: its default, Rprop's initial step 0.01, Adam 1e-3,
+    /// SGD 1e-4 with momentum 0.9; L-BFGS has none) and returns the result and the optimizer's
+    /// final state.
+    public func train<Batch>(_ parameters: inout Parameters<Float>, learningRate rate: Float?,
+                             configuration: TrainingConfiguration, batches: (Int) -> [Batch],
+                             objective: (Batch, Parameters<Float>) -> (loss: Float, gradient: Parameters<Float>),
+                             validate: ((Parameters<Float>) -> Double)?,
+                             callback: (EpochRecord) -> Bool) -> (TrainingResult, Parameters<Float>) {
+        func run<O: Optimizer>(_ o: inout O) -> TrainingResult where O.Scalar == Float {
+            TapeGradLayers.train(&parameters, optimizer: &o, configuration: configuration, batches: batches,
+                                 objective: objective, validate: validate, callback: callback)
+        }
+        switch self {
         case .rprop:
             var o = Rprop<Float>(learningRate: rate ?? 0.01)
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
+            return (run(&o), o.state)
         case .lbfgs:
             var o = LBFGS<Float>()
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
+            return (run(&o), o.state)
         case .adam:
             var o = Adam<Float>(learningRate: rate ?? 1e-3)
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
+            return (run(&o), o.state)
         case .sgd:
             var o = SGD<Float>(learningRate: rate ?? 1e-4, momentum: 0.9)
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
+            return (run(&o), o.state)
         }
-        return (parameters, result, state)
     }
 }
 

@@ -93,6 +93,16 @@ public protocol RatingModel: Sendable, CustomStringConvertible {
     /// and loss have a fused form provides it here.
     func squaredError<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, parameters: [Variable<Scalar>],
                                             context: ForwardContext<Scalar>) -> Variable<Scalar>
+
+    /// The weight penalty P of a batch in the objective Σ (prediction − target)² + λ/2 · P, or
+    /// nil for none. `share` is the batch's part of the training ratings. The default is
+    /// `share` · Σ‖W‖² over the parameters flagged as regularised (weights, not biases): the
+    /// full-data penalty shared out over an epoch's batches. Embedding models may instead
+    /// penalise the rows the batch looks up, once per rating (classic SGD matrix
+    /// factorisation): a user's row is then held back in proportion to the data pulling on it.
+    func penalty<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, variables: [Variable<Scalar>],
+                                       of parameters: Parameters<Scalar>, share: Double,
+                                       context: ForwardContext<Scalar>) -> Variable<Scalar>?
 }
 
 extension RatingModel {
@@ -102,17 +112,26 @@ extension RatingModel {
         square(predictions(batch, parameters: parameters, context: context) - Tensor(batch.targets)).sum()
     }
 
-    /// The training objective of a batch: Σ (prediction − target)² + λ/2 · share · Σ‖W‖²
-    /// over the regularised parameters (weights and embeddings, not biases), where `share` is
-    /// the batch's part of the training ratings, so that an epoch's objective sums to the
+    /// `share` · Σ‖W‖² over the regularised parameters (weights and embeddings, not biases).
+    public func penalty<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, variables: [Variable<Scalar>],
+                                              of parameters: Parameters<Scalar>, share: Double,
+                                              context: ForwardContext<Scalar>) -> Variable<Scalar>? {
+        weightPenalty(variables, of: parameters).map { $0 * Scalar(share) }
+    }
+
+    /// The training objective of a batch: Σ (prediction − target)² + λ/2 · P with the model's
+    /// ``penalty(_:variables:of:share:context:)`` P, where `share` is the batch's part of the
+    /// training ratings, so that with the default penalty an epoch's objective sums to the
     /// full-data one: Σ over all ratings of the squared error + λ/2 · Σ‖W‖².
     /// `variables` are the variables of `parameters` (whose flags say what is regularised).
     public func objective<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, variables: [Variable<Scalar>],
                                                 of parameters: Parameters<Scalar>, lambda: Double, share: Double,
                                                 context: ForwardContext<Scalar>) -> Variable<Scalar> {
         let error = squaredError(batch, parameters: variables, context: context)
-        guard lambda > 0, let penalty = weightPenalty(variables, of: parameters) else { return error }
-        return error + penalty * Scalar(lambda / 2 * share)
+        guard lambda > 0, let penalty = penalty(batch, variables: variables, of: parameters, share: share, context: context) else {
+            return error
+        }
+        return error + penalty * Scalar(lambda / 2)
     }
 
     /// ``objective(_:variables:of:lambda:share:context:)`` and its gradient, from one forward

@@ -52,8 +52,9 @@ public struct RatingPredictor: Sendable {
 
 /// How ``RatingRegression`` trains and what it chooses on validation.
 public struct RatingRegressionOptions: Sendable {
-    /// The λ candidates of the objective Σ (prediction − rating)² + λ/2 · Σ‖W‖² (one value:
-    /// fixed λ). The best on validation is chosen.
+    /// The λ candidates of the objective Σ (prediction − rating)² + λ/2 · P, P the model's
+    /// penalty (Σ‖W‖² unless the model says otherwise; one value: fixed λ). The best on
+    /// validation is chosen.
     public var lambdas: [Double] = [1, 10, 100]
     /// The most epochs a run takes.
     public var maxEpochs: Int = 40
@@ -61,8 +62,11 @@ public struct RatingRegressionOptions: Sendable {
     public var patience: Int = 4
     /// Ratings per mini-batch (`.pairs` models) or instances per mini-batch (`.rows` models).
     public var batchSize: Int = 256
-    /// Adam's learning rate.
-    public var learningRate: Double = 1e-3
+    /// The optimizer: mini-batch Adam (the default) or SGD, or full-batch Rprop or L-BFGS
+    /// (then ``batchSize`` is not used).
+    public var optimizer: OptimizerChoice = .adam
+    /// The optimizer's learning rate (Rprop: its initial step), nil for its default.
+    public var learningRate: Double?
     /// The share of training ratings held out for validation.
     public var validationFraction: Double = 0.1
     /// Seeds the validation split, the initial weights, the batch order and training noise.
@@ -102,8 +106,9 @@ public struct RatingRegressionFit: Sendable {
 }
 
 /// Trains a ``RatingModel`` on explicit ratings by the same protocol as AutoRec: λ and the
-/// number of epochs are chosen on a validation share of the training ratings, mini-batch Adam
-/// minimises Σ (prediction − rating)² + λ/2 · Σ‖W‖², and test ratings are never seen here.
+/// number of epochs are chosen on a validation share of the training ratings, the optimizer
+/// (mini-batch Adam unless the model asks for another) minimises Σ (prediction − rating)² + λ/2 · P (the model's weight penalty P), and test
+/// ratings are never seen here.
 public struct RatingRegression: Sendable {
     /// Builds the model for a training set (its sizes; its mean, for a bias to start from).
     public typealias ModelFactory = @Sendable (RatingSet) throws -> any RatingModel
@@ -187,13 +192,13 @@ public struct RatingRegression: Sendable {
                      validation: RatingSet?, scale: RatingScale, phase: String, number: Int, runs: Int,
                      progress: (FitProgress) -> Bool) -> (Parameters<Float>, TrainingResult) {
         var parameters: Parameters<Float> = model.initialParameters(seed: options.seed)
-        var optimizer = Adam<Float>(learningRate: Float(options.learningRate))
         let configuration = TrainingConfiguration(epochs: epochs, patience: validation == nil ? nil : options.patience,
                                                   restoreBest: validation != nil)
         let total = Double(max(data.ratings.count, 1))
         var step: UInt64 = 0
-        let seed = options.seed, size = options.batchSize
-        let result = train(&parameters, optimizer: &optimizer, configuration: configuration,
+        let seed = options.seed, size = options.optimizer.isFullBatch ? Int.max : options.batchSize
+        let (result, _) = options.optimizer.train(&parameters, learningRate: options.learningRate.map { Float($0) },
+                           configuration: configuration,
                            batches: { epoch in data.training(size: size, seed: seed, epoch: epoch) },
                            objective: { batch, p in
                                step &+= 1

@@ -1,0 +1,19 @@
+// CDAE on MovieLens: see `cdae --help` and Docs/Models.md.
+import Foundation
+import AutoRec
+import AutoRecCLI
+
+let env = ProcessInfo.processInfo.environment
+let hidden = Int(env["Z_K"] ?? "500")!
+var options = RatingRegressionOptions()
+options.lambdas = (env["Z_L"] ?? "10,100").split(separator: ",").map { Double($0)! }
+options.optimizer = OptimizerChoice(rawValue: env["Z_O"] ?? "rprop")!
+options.learningRate = env["Z_LR"].map { Double($0)! }
+options.batchSize = Int(env["Z_B"] ?? "32")!
+options.maxEpochs = Int(env["Z_E"] ?? "300")!
+options.patience = 25
+let command = RatingModelCommand(
+    name: "cdae",
+    summary: "CDAE (Wu et al., WSDM 2016): U-AutoRec with a per-user embedding added into the hidden layer.",
+    hyperparameters: ["hidden": Double(hidden)], options: options) { CDAE($0, hidden: hidden) }
+exit(command.run(Array(CommandLine.arguments.dropFirst())))
