@@ -101,7 +101,7 @@ extension Tensor {
             partials.withUnsafeMutableBufferPointer { out in
                 Parallelism.forChunks(chunks, grain: 16) { range in
                     for c in range {
-                        let end = min(p.count, (c + 1) * chunk)
+                        let end = Swift.min(p.count, (c + 1) * chunk)
                         var i = c * chunk
                         var lanes = SIMD8<Double>()
                         while i + 8 <= end {
@@ -196,4 +196,142 @@ public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>,
         initialized = m * n
     }
     return Tensor(shape: [m, n], scalars: result)
+}
+
+/// Elementwise |x|.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func abs<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    Tensor(shape: x.shape, scalars: Kernels.map(x.scalars) { Swift.abs($0) })
+}
+
+/// Elementwise √x (NaN below 0).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func sqrt<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    Tensor(shape: x.shape, scalars: Kernels.map(x.scalars) { $0.squareRoot() })
+}
+
+/// Elementwise xᵖ for a scalar exponent p (the C library's `pow`: a negative x gives NaN unless
+/// p is an integer).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func pow<Scalar>(_ x: Tensor<Scalar>, _ p: Scalar) -> Tensor<Scalar> {
+    if p == 2 { return x.squared() }
+    return Tensor(shape: x.shape, scalars: Kernels.map(x.scalars) { Scalar.pow($0, p) })
+}
+
+/// Elementwise aᵇ with NumPy broadcasting.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func pow<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+    Kernels.broadcast(a, b, op: "pow") { Scalar.pow($0, $1) }
+}
+
+/// Whether `maximum(a, b)` takes a (a ≥ b, or a is NaN) rather than b: ties go to the first
+/// argument, and a NaN on either side propagates.
+@inline(__always)
+func maximumTakesFirst<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar) -> Bool { a >= b || a != a }
+
+/// Whether `minimum(a, b)` takes a (a ≤ b, or a is NaN).
+@inline(__always)
+func minimumTakesFirst<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar) -> Bool { a <= b || a != a }
+
+/// Elementwise maximum with NumPy broadcasting; a NaN on either side gives NaN.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func maximum<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+    Kernels.broadcast(a, b, op: "maximum") { maximumTakesFirst($0, $1) ? $0 : $1 }
+}
+
+/// Elementwise minimum with NumPy broadcasting; a NaN on either side gives NaN.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func minimum<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> {
+    Kernels.broadcast(a, b, op: "minimum") { minimumTakesFirst($0, $1) ? $0 : $1 }
+}
+
+/// Softmax along the last axis, computed with the row maximum subtracted (no overflow for
+/// any finite logits); each row of the result sums to 1.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func softmax<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    softmaxRows(x, logarithm: false, op: "softmax")
+}
+
+/// Log-softmax along the last axis: x − max − log Σ e^{x − max} per row, finite wherever the
+/// logits are (log(softmax(x)) would give −∞ where the softmax underflows).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func logSoftmax<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    softmaxRows(x, logarithm: true, op: "logSoftmax")
+}
+
+/// ``softmax(_:)-(Tensor)`` or ``logSoftmax(_:)-(Tensor)`` through the row kernel.
+@inline(__always)
+func softmaxRows<Scalar: TensorScalar>(_ x: Tensor<Scalar>, logarithm: Bool, op: String) -> Tensor<Scalar> {
+    precondition(x.rank >= 1, "\(op): needs a tensor of rank 1 or more, got shape \(x.shape)")
+    let columns = x.shape[x.rank - 1]
+    let rows = columns == 0 ? 0 : x.count / columns
+    let result = [Scalar](unsafeUninitializedCapacity: x.count) { out, initialized in
+        x.scalars.withUnsafeBufferPointer { src in
+            if x.count > 0 {
+                Kernels.softmaxRows(src.baseAddress!, rows: rows, columns: columns, into: out.baseAddress!, logarithm: logarithm)
+            }
+        }
+        initialized = x.count
+    }
+    return Tensor(shape: x.shape, scalars: result)
+}
+
+extension Tensor {
+    /// The largest element, as a rank-0 tensor (NaN if any element is NaN).
+    public func max() -> Tensor { extremum(alongAxis: nil, greatest: true).values }
+
+    /// The smallest element, as a rank-0 tensor (NaN if any element is NaN).
+    public func min() -> Tensor { extremum(alongAxis: nil, greatest: false).values }
+
+    /// The largest elements along `axis`, which is removed from the shape (`amax(dim:)`).
+    public func max(alongAxis axis: Int) -> Tensor { extremum(alongAxis: axis, greatest: true).values }
+
+    /// The smallest elements along `axis`, which is removed from the shape.
+    public func min(alongAxis axis: Int) -> Tensor { extremum(alongAxis: axis, greatest: false).values }
+
+    /// The max (`greatest`) or min along an axis (or of all elements, for nil) and, for each
+    /// result, the position along the axis it came from (the first on ties).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func extremum(alongAxis axis: Int?, greatest: Bool) -> (values: Tensor, positions: [Int]) {
+        let op = greatest ? "max" : "min"
+        let (outer, length, inner, outShape): (Int, Int, Int, [Int])
+        if let axis {
+            precondition(axis >= 0 && axis < rank, "\(op)(alongAxis:): axis \(axis) of shape \(shape)")
+            (outer, inner) = Kernels.axisView(shape, axis: axis)
+            length = shape[axis]
+            var s = shape
+            s.remove(at: axis)
+            outShape = s
+        } else {
+            (outer, length, inner, outShape) = (1, count, 1, [])
+        }
+        precondition(length > 0, "\(op): nothing to reduce in a tensor of shape \(shape)")
+        var values = [Scalar](repeating: 0, count: outer * inner)
+        var positions = [Int](repeating: 0, count: outer * inner)
+        if outer * inner > 0 {
+            scalars.withUnsafeBufferPointer { x in
+                values.withUnsafeMutableBufferPointer { v in
+                    positions.withUnsafeMutableBufferPointer { p in
+                        if greatest {
+                            Kernels.extremum(x.baseAddress!, outer: outer, length: length, inner: inner,
+                                             values: v.baseAddress!, positions: p.baseAddress!, better: >)
+                        } else {
+                            Kernels.extremum(x.baseAddress!, outer: outer, length: length, inner: inner,
+                                             values: v.baseAddress!, positions: p.baseAddress!, better: <)
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: outShape, scalars: values), positions)
+    }
 }

@@ -19,6 +19,8 @@ public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
     static func log(_ x: Self) -> Self
     /// The hyperbolic tangent.
     static func tanh(_ x: Self) -> Self
+    /// xʸ.
+    static func pow(_ x: Self, _ y: Self) -> Self
     /// The name of this type in the safetensors format (`F32`, `F64`).
     static var dtypeName: String { get }
 
@@ -36,6 +38,8 @@ extension Float: TensorScalar {
     public static func log(_ x: Float) -> Float { libmLogf(x) }
     /// The hyperbolic tangent.
     public static func tanh(_ x: Float) -> Float { libmTanhf(x) }
+    /// xʸ.
+    public static func pow(_ x: Float, _ y: Float) -> Float { libmPowf(x, y) }
     /// `F32`.
     public static var dtypeName: String { "F32" }
     /// Forwards to ``Gemm/sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``.
@@ -55,6 +59,8 @@ extension Double: TensorScalar {
     public static func log(_ x: Double) -> Double { libmLog(x) }
     /// The hyperbolic tangent.
     public static func tanh(_ x: Double) -> Double { libmTanh(x) }
+    /// xʸ.
+    public static func pow(_ x: Double, _ y: Double) -> Double { libmPow(x, y) }
     /// `F64`.
     public static var dtypeName: String { "F64" }
     /// Forwards to ``Gemm/dgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``.
@@ -72,6 +78,8 @@ extension Double: TensorScalar {
 @inline(__always) private func libmExpf(_ x: Float) -> Float { expf(x) }
 @inline(__always) private func libmLogf(_ x: Float) -> Float { logf(x) }
 @inline(__always) private func libmTanhf(_ x: Float) -> Float { tanhf(x) }
+@inline(__always) private func libmPowf(_ x: Float, _ y: Float) -> Float { powf(x, y) }
 @inline(__always) private func libmExp(_ x: Double) -> Double { exp(x) }
 @inline(__always) private func libmLog(_ x: Double) -> Double { log(x) }
 @inline(__always) private func libmTanh(_ x: Double) -> Double { tanh(x) }
+@inline(__always) private func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

@@ -17,12 +17,13 @@ extension SafeTensors {
         }
     }
 
-    /// Reads the parameters a graph declares (named `prefix + name`), checking each one's
-    /// presence, dtype and shape; the error names the parameter and both shapes.
+    /// Reads the parameters a graph stores (named `prefix + name`; tied parameters are not
+    /// stored), checking each one's presence, dtype and shape; the error names the parameter
+    /// and both shapes.
     public func parameters<Scalar: TensorScalar & SafeTensorsElement>(for graph: Graph, prefix: String = "",
                                                                       file: String) throws(CheckpointError) -> Parameters<Scalar> {
         var result = Parameters<Scalar>()
-        for spec in graph.allParameterSpecs {
+        for spec in graph.parameterSpecs {
             let name = prefix + spec.name
             guard let entry = entry(named: name) else {
                 throw CheckpointError("\(file): parameter '\(spec.name)' is missing")

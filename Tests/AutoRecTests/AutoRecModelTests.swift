@@ -20,9 +20,10 @@ func randomRatings(rows: Int, columns: Int, density: Double, seed: UInt64) -> Sp
 func autorecGraph() throws {
     let model = try AutoRec(configuration: AutoRecConfiguration(hidden: [500]), inputSize: 943)
     #expect(model.graph.parameterCount == 2 * 943 * 500 + 943 + 500)
-    #expect(model.graph.allParameterSpecs.map(\.name) == ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"])
+    #expect(model.graph.parameterSpecs.map(\.name) == ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"])
+    #expect(model.graph.inputs.map(\.shape) == [.sparse(943)] && model.graph.outputs.map(\.shape) == [.dense(943)])
     let deep = try AutoRec(configuration: AutoRecConfiguration(hidden: [500, 250, 500]), inputSize: 100)
-    #expect(deep.graph.outputSizes == [500, 250, 500, 100])
+    #expect(deep.graph.parameterSpecs.map(\.shape) == [[100, 500], [500], [500, 250], [250], [250, 500], [500], [100, 500], [100]])
     #expect(throws: GraphError.self) { try AutoRec(configuration: AutoRecConfiguration(hidden: [0]), inputSize: 10) }
 }
 
@@ -35,11 +36,11 @@ func autorecObjectiveGradient(hidden: [Int]) throws {
     for sparse in [true, false] {
         let report = GradientCheck.run("AutoRec objective \(sparse ? "sparse" : "dense") \(hidden)", at: p.tensors,
                                        mode: .directional(samples: 6)) { tape, v in
-            let context = ForwardContext(tape: tape, isTraining: true, outputPattern: sparse ? data : nil)
+            let context = ForwardContext(tape: tape, isTraining: true)
             let input: LayerValue<Double> = sparse ? .sparse(data) : .dense(tape.variable(data.toDense()))
-            let out = model.graph(input, parameters: v, context: context)
+            let run = try! model.graph.evaluation(input, parameters: v, context: context)
             let mask = data.replacingValues(Array(repeating: 1, count: data.nonzeroCount)).toDense()
-            let error = sparse ? maskedSquaredError(out) : maskedSquaredError(out, target: data.toDense(), mask: mask)
+            let error = sparse ? try! run.squaredError(at: data) : maskedSquareLoss(try! run.output(), target: data.toDense(), mask: mask)
             return error + weightPenalty(v, of: p)! * 0.35
         }
         #expect(report.passed, "\(report)")

@@ -35,3 +35,31 @@ func gatherOutOfRange() async {
         #expect(message.contains("gather: id 4 outside 0..<4 for a table of shape [4, 3]"), "\(message)")
     }
 }
+
+@Test("concatenate and slicing round-trip along every axis; the pullbacks split and place the gradient")
+func concatenateSliceRoundTrip() {
+    let a = Tensor<Double>(shape: [2, 3, 2], scalars: (0..<12).map(Double.init))
+    let b = Tensor<Double>(shape: [2, 1, 2], scalars: [100, 101, 102, 103])
+    let joined = concatenate([a, b], alongAxis: 1)
+    #expect(joined.shape == [2, 4, 2])
+    #expect(joined.scalars == [0, 1, 2, 3, 4, 5, 100, 101, 6, 7, 8, 9, 10, 11, 102, 103])
+    #expect(joined.slicing(0..<3, alongAxis: 1) == a)
+    #expect(joined.slicing(3..<4, alongAxis: 1) == b)
+    for axis in 0..<3 {
+        let n = a.shape[axis]
+        let parts = [a.slicing(0..<1, alongAxis: axis), a.slicing(1..<n, alongAxis: axis)]
+        #expect(concatenate(parts, alongAxis: axis) == a)
+        #expect(a.slicing(n..<n, alongAxis: axis).count == 0)
+    }
+    let m = Tensor<Float>([[1, 2], [3, 4]])
+    #expect(concatenate([m, m], alongAxis: 0) == Tensor([[1, 2], [3, 4], [1, 2], [3, 4]]))
+    #expect(concatenate([m, m], alongAxis: 1) == Tensor([[1, 2, 1, 2], [3, 4, 3, 4]]))
+
+    let tape = Tape<Double>()
+    let (va, vb) = (tape.variable(a), tape.variable(b))
+    let y = concatenate([va, vb], alongAxis: 1).slicing(2..<4, alongAxis: 1)
+    let seed = Tensor<Double>(shape: [2, 2, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8])
+    let g = tape.gradients(of: y, withRespectTo: [va, vb], seed: seed)
+    #expect(g[0] == Tensor(shape: [2, 3, 2], scalars: [0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 5, 6]))
+    #expect(g[1] == Tensor(shape: [2, 1, 2], scalars: [3, 4, 7, 8]))
+}

@@ -77,6 +77,46 @@ let opTable: [OpCase] = [
     OpCase("transpose", [random([3, 4], seed: 24)]) { _, v in v[0].transposed },
     OpCase("gather (repeated indices)", [random([5], seed: 25)]) { _, v in gather(v[0], at: [4, 0, 4, 2, 4] as [Int32]) },
     OpCase("gather rows (embedding lookup, repeated Int ids)", [random([5, 3], seed: 25)]) { _, v in gather(v[0], at: [4, 0, 4, 2]) },
+    OpCase("concatenate axis 1 (matrices side by side)", [random([3, 2], seed: 43), random([3, 4], seed: 44)]) {
+        _, v in concatenate([v[0], v[1]], alongAxis: 1)
+    },
+    OpCase("concatenate axis 0 (three inputs, one reused)", [random([2, 3], seed: 45), random([1, 3], seed: 46)]) {
+        _, v in concatenate([v[0], v[1], v[0]], alongAxis: 0)
+    },
+    OpCase("concatenate axis 1 of rank 3", [random([2, 3, 2], seed: 47), random([2, 1, 2], seed: 48)]) {
+        _, v in concatenate([v[0], v[1]], alongAxis: 1)
+    },
+    OpCase("slice axis 1", [random([3, 5], seed: 49)]) { _, v in v[0].slicing(1..<4, alongAxis: 1) },
+    OpCase("slice axis 0 of rank 3", [random([4, 2, 3], seed: 50)]) { _, v in v[0].slicing(2..<4, alongAxis: 0) },
+    OpCase("abs", [Tensor([-2, -0.5, 0.3, 1.7, -1e-3, 2e-3])]) { _, v in abs(v[0]) },
+    OpCase("sqrt", [random([3, 4], seed: 51, lower: 0.2, upper: 3)]) { _, v in sqrt(v[0]) },
+    OpCase("pow scalar", [random([3, 4], seed: 52, lower: 0.2, upper: 3)]) { _, v in pow(v[0], 2.5) },
+    OpCase("pow integer exponent, negative bases", [random([3, 4], seed: 53)]) { _, v in pow(v[0], 3) },
+    OpCase("pow elementwise broadcast", [random([3, 4], seed: 54, lower: 0.2, upper: 3), random([4], seed: 55)]) {
+        _, v in pow(v[0], v[1])
+    },
+    OpCase("maximum broadcast", [random([3, 4], seed: 56), random([4], seed: 57)]) { _, v in maximum(v[0], v[1]) },
+    OpCase("minimum broadcast", [random([3, 1], seed: 58), random([3, 4], seed: 59)]) { _, v in minimum(v[0], v[1]) },
+    OpCase("max", [random([3, 4], seed: 60)]) { _, v in v[0].max() },
+    OpCase("min", [random([3, 4], seed: 61)]) { _, v in v[0].min() },
+    OpCase("max axis 0", [random([3, 4], seed: 62)]) { _, v in v[0].max(alongAxis: 0) },
+    OpCase("max axis 1 of rank 3", [random([2, 3, 4], seed: 63)]) { _, v in v[0].max(alongAxis: 1) },
+    OpCase("min axis 1", [random([3, 4], seed: 64)]) { _, v in v[0].min(alongAxis: 1) },
+    OpCase("softmax", [random([3, 5], seed: 65)]) { _, v in softmax(v[0]) },
+    OpCase("softmax large logits, rank 3", [Tensor(shape: [2, 1, 3], scalars: [1000, 999.5, 998, -1000, 0, 1])]) {
+        _, v in softmax(v[0])
+    },
+    OpCase("log softmax", [random([3, 5], seed: 66)]) { _, v in logSoftmax(v[0]) },
+    OpCase("log softmax extreme logits", [Tensor([[-1000, 0, 1000], [-1000, -1000, -999]])]) { _, v in logSoftmax(v[0]) },
+    OpCase("cross entropy, labels, mean", [random([4, 5], seed: 67)]) {
+        _, v in crossEntropy(logits: v[0], labels: [1, 4, 0, 4])
+    },
+    OpCase("cross entropy, Int32 labels, sum", [random([4, 5], seed: 68)]) {
+        _, v in crossEntropy(logits: v[0], labels: [3, 3, 2, 0] as [Int32], reduction: .sum)
+    },
+    OpCase("cross entropy, probabilities", [random([4, 5], seed: 69)]) {
+        _, v in crossEntropy(logits: v[0], probabilities: random([4, 5], seed: 70, lower: 0, upper: 1))
+    },
     OpCase("matmul", [random([3, 4], seed: 26), random([4, 5], seed: 27)]) { _, v in matmul(v[0], v[1]) },
     OpCase("matmul Aᵀ", [random([4, 3], seed: 26), random([4, 5], seed: 27)]) { _, v in matmul(v[0], v[1], transposeA: true) },
     OpCase("matmul Bᵀ", [random([3, 4], seed: 26), random([5, 4], seed: 27)]) { _, v in matmul(v[0], v[1], transposeB: true) },

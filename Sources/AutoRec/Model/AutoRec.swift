@@ -68,6 +68,7 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
 ///
 /// ```swift
 /// Graph {
+///     Input("ratings", sparse: m)
 ///     Dense(inputSize: m, outputSize: 500, activation: .sigmoid, name: "encoder")   // V, μ
 ///     Dense(inputSize: 500, outputSize: m, activation: .identity,
 ///           weightLayout: .outputsByInputs, name: "decoder")                        // W (m × k), b
@@ -75,9 +76,10 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
 /// ```
 ///
 /// with more hidden `Dense` layers for deep variants. The input is sparse (the observed
-/// ratings), so the encoder costs O(observed · k); the decoder is evaluated only at the
-/// observed entries (training) or the queried ones (prediction), so it costs the same. No
-/// instances × inputs matrix is ever formed.
+/// ratings), so the encoder costs O(observed · k); the loss asks the graph for the output only
+/// at the observed entries (training) or the queried ones (prediction), so the decoder costs
+/// the same (in training the decoder fuses itself with the square loss). No instances ×
+/// inputs matrix is ever formed.
 public struct AutoRec: Sendable {
     /// The hyperparameters.
     public let configuration: AutoRecConfiguration
@@ -101,7 +103,8 @@ public struct AutoRec: Sendable {
         self.configuration = configuration
         self.inputSize = inputSize
         let sizes = configuration.hidden
-        graph = try Graph(inputSize: inputSize) {
+        graph = try Graph {
+            Input("ratings", sparse: inputSize)
             // Dropout on the sparse input drops observed entries only (masking noise).
             if configuration.inputDropout > 0 { Dropout(rate: configuration.inputDropout) }
             Dense(inputSize: inputSize, outputSize: sizes[0], activation: configuration.hiddenActivation, name: "encoder")
@@ -129,15 +132,10 @@ public struct AutoRec: Sendable {
                                   lambda: Double? = nil, seed: UInt64 = 0) -> (loss: Scalar, gradient: Parameters<Scalar>) {
         let lambda = lambda ?? configuration.lambda
         let (loss, gradient) = valueAndGradient(at: parameters) { tape, variables in
-            let context = ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed), outputPattern: batch)
-            let error: Variable<Scalar>
-            if let decoder = graph.layers.last as? Dense, decoder.activation == .identity, decoder.weightLayout == .outputsByInputs,
-               let (hidden, _, p) = graph.forwardToOutputLayer(.sparse(batch), parameters: variables, context: context) {
-                // The decoder and the square loss in one pass over the decoder's rows (the same
-                // value and gradients as the layer followed by the loss; tested).
-                error = sampledAffineSquareLoss(hidden.denseValue(for: "AutoRec decoder"), p[0], bias: p[1], targets: batch)
-            } else {
-                error = maskedSquaredError(graph(.sparse(batch), parameters: variables, context: context))
+            let context = ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed))
+            // Only the observed entries: the graph evaluates the decoder there (fused with the loss).
+            let error = checked { () throws(GraphError) in
+                try graph.evaluation(.sparse(batch), parameters: variables, context: context).squaredError(at: batch)
             }
             guard lambda > 0, let penalty = weightPenalty(variables, of: parameters) else { return error }
             return error + penalty * Scalar(lambda / 2)
@@ -154,8 +152,10 @@ public struct AutoRec: Sendable {
         let mask = Tensor(shape: dense.shape, scalars: batch.replacingValues(Array(repeating: 1, count: batch.nonzeroCount)).toDense().scalars)
         let (loss, gradient) = valueAndGradient(at: parameters) { tape, variables in
             let context = ForwardContext(tape: tape, isTraining: true)
-            let output = graph(.dense(tape.variable(dense, name: "ratings")), parameters: variables, context: context)
-            let error = maskedSquaredError(output, target: dense, mask: mask)
+            let output = checked { () throws(GraphError) in
+                try graph(.dense(tape.variable(dense, name: "ratings")), parameters: variables, context: context)
+            }
+            let error = maskedSquareLoss(output, target: dense, mask: mask)
             guard lambda > 0, let penalty = weightPenalty(variables, of: parameters) else { return error }
             return error + penalty * Scalar(lambda / 2)
         }
@@ -178,9 +178,9 @@ public struct AutoRec: Sendable {
             let rows = Array(start..<min(start + blockSize, inputs.rows))
             let q = queries.selectingRows(rows)
             guard q.nonzeroCount > 0 else { continue }
-            let context = ForwardContext(tape: tape, isTraining: false, outputPattern: q)
-            guard case .sampled(let values, _) = graph(.sparse(inputs.selectingRows(rows)), parameters: variables, context: context) else {
-                preconditionFailure("AutoRec.reconstruct: the graph did not produce sampled outputs")
+            let context = ForwardContext(tape: tape, isTraining: false)
+            let values = checked { () throws(GraphError) in
+                try graph.evaluation(.sparse(inputs.selectingRows(rows)), parameters: variables, context: context).output(at: q)
             }
             result.append(contentsOf: values.value.scalars)
         }
@@ -190,6 +190,16 @@ public struct AutoRec: Sendable {
     /// The full reconstruction of some instances (dense rows × inputSize): for recommending
     /// to one user (U-AutoRec) — a dense row of length inputSize, not a rating matrix.
     public func reconstructRows<Scalar>(inputs: SparseMatrix<Scalar>, parameters: Parameters<Scalar>) -> Tensor<Scalar> {
-        graph.predict(.sparse(inputs), parameters: parameters)
+        checked { () throws(GraphError) in try graph.predict(inputs, parameters: parameters) }
+    }
+
+    /// The graph's result on a batch this model made or checked the shape of (callers pass
+    /// instance rows of `inputSize` columns): a shape error here is a programming error.
+    private func checked<T>(_ body: () throws(GraphError) -> T) -> T {
+        do {
+            return try body()
+        } catch {
+            preconditionFailure("AutoRec (\(inputSize) inputs): \(error)")
+        }
     }
 }

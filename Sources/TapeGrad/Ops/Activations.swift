@@ -59,3 +59,43 @@ public func relu<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
 public func identity<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
     x.tape.record(x.value, op: "identity", inputs: [x]) { g, _ in [g] }
 }
+
+/// softmax along the last axis: yⱼ = e^{xⱼ − m} / Σₖ e^{xₖ − m} per row, m the row's maximum
+/// (the shift cancels; it keeps every exponent ≤ 0, so large logits do not overflow).
+/// Pullback: ∂xⱼ = yⱼ (ȳⱼ − Σₖ ȳₖ yₖ) per row.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func softmax<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
+    let y = softmax(x.value)
+    return x.tape.record(y, op: "softmax", inputs: [x]) { g, _ in [softmaxRowsPullback(g, output: y, logarithm: false)] }
+}
+
+/// log-softmax along the last axis: yⱼ = xⱼ − m − log Σₖ e^{xₖ − m} per row, m the row's
+/// maximum: finite for any finite logits, where log(softmax(x)) underflows to −∞.
+/// Pullback: ∂xⱼ = ȳⱼ − softmax(x)ⱼ Σₖ ȳₖ per row, with softmax(x) = e^y.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func logSoftmax<Scalar>(_ x: Variable<Scalar>) -> Variable<Scalar> {
+    let y = logSoftmax(x.value)
+    return x.tape.record(y, op: "log softmax", inputs: [x]) { g, _ in [softmaxRowsPullback(g, output: y, logarithm: true)] }
+}
+
+/// The pullback of softmax or log-softmax from the op's output (``Kernels/softmaxRowsPullback``).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func softmaxRowsPullback<Scalar>(_ g: Tensor<Scalar>, output y: Tensor<Scalar>, logarithm: Bool) -> Tensor<Scalar> {
+    let columns = y.shape[y.rank - 1]
+    let rows = columns == 0 ? 0 : y.count / columns
+    let dx = [Scalar](unsafeUninitializedCapacity: y.count) { out, initialized in
+        g.scalars.withUnsafeBufferPointer { pg in
+            y.scalars.withUnsafeBufferPointer { py in
+                if y.count > 0 {
+                    Kernels.softmaxRowsPullback(pg.baseAddress!, output: py.baseAddress!, rows: rows, columns: columns,
+                                                into: out.baseAddress!, logarithm: logarithm)
+                }
+            }
+        }
+        initialized = y.count
+    }
+    return Tensor(shape: y.shape, scalars: dx)
+}

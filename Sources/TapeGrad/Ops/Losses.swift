@@ -135,3 +135,84 @@ public func frobeniusPenalty<Scalar>(_ parameters: [Variable<Scalar>]) -> Variab
         values.enumerated().map { i, w in needed[i] ? w * (2 * g.scalar) : nil }
     }
 }
+
+/// How a loss over a batch combines its examples' losses.
+public enum LossReduction: Sendable {
+    /// The mean over the examples (PyTorch's default): the loss does not grow with the batch size.
+    case mean
+    /// The sum over the examples.
+    case sum
+}
+
+/// cross-entropy from logits with integer class labels, as `torch.nn.functional.cross_entropy(
+/// logits, labels)`: for logits x of shape [batch, classes] (unnormalised scores, no softmax
+/// applied) and labels c_b ∈ 0..<classes,
+/// L = Σ_b −log softmax(x_b)[c_b] = Σ_b (log Σⱼ e^{x_bj} − x_b[c_b]), divided by the batch size
+/// for ``LossReduction/mean``. Evaluated through log-softmax (the row maximum subtracted), so
+/// it is finite for any finite logits. A label outside `0..<classes` traps, naming it.
+/// Pullback: ∂x_b = s L̄ (softmax(x_b) − onehot(c_b)), s = 1/batch (mean) or 1 (sum).
+@_specialize(where Scalar == Float, Label == Int)
+@_specialize(where Scalar == Double, Label == Int)
+@_specialize(where Scalar == Float, Label == Int32)
+@_specialize(where Scalar == Double, Label == Int32)
+public func crossEntropy<Scalar, Label: BinaryInteger>(logits: Variable<Scalar>, labels: [Label],
+                                                       reduction: LossReduction = .mean) -> Variable<Scalar> {
+    let x = logits.value
+    precondition(x.rank == 2 && labels.count == x.shape[0],
+                 "crossEntropy: logits of shape \(x.shape) need one label per row, got \(labels.count) labels")
+    let classes = x.shape[1]
+    let ls = logSoftmax(x)
+    var total = 0.0
+    for (b, c) in labels.enumerated() {
+        precondition(c >= 0 && c < classes, "crossEntropy: label \(c) of row \(b) outside 0..<\(classes) for logits of shape \(x.shape)")
+        total -= Double(ls.scalars[b * classes + Int(c)])
+    }
+    let scale: Scalar = reduction == .mean ? 1 / Scalar(labels.count) : 1
+    return logits.tape.record(Tensor(scalar: Scalar(total) * scale), op: "cross entropy", inputs: [logits]) { g, _ in
+        let s = scale * g.scalar
+        var dx = ls.scalars  // becomes s · softmax(x) − s · onehot
+        dx.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            Kernels.exponentiate(base, count: p.count)
+            for i in 0..<p.count { p[i] *= s }
+            for (b, c) in labels.enumerated() { p[b * classes + Int(c)] -= s }
+        }
+        return [Tensor(shape: x.shape, scalars: dx)]
+    }
+}
+
+/// cross-entropy from logits with probability targets (soft labels), as
+/// `torch.nn.functional.cross_entropy(logits, target)` with a float target: for logits x and
+/// targets t of shape [batch, classes] (rows of t usually sum to 1),
+/// L = −Σ_b Σⱼ t_bj log softmax(x_b)ⱼ, divided by the batch size for ``LossReduction/mean``.
+/// One-hot rows of t give the same value as the integer-label version.
+/// Pullback: ∂x_b = s L̄ (softmax(x_b) Σⱼ t_bj − t_b), s = 1/batch (mean) or 1 (sum).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func crossEntropy<Scalar>(logits: Variable<Scalar>, probabilities t: Tensor<Scalar>,
+                                 reduction: LossReduction = .mean) -> Variable<Scalar> {
+    let x = logits.value
+    precondition(x.rank == 2 && t.shape == x.shape,
+                 "crossEntropy: logits of shape \(x.shape) and probabilities of shape \(t.shape) must be one [batch, classes] shape")
+    let (batch, classes) = (x.shape[0], x.shape[1])
+    let ls = logSoftmax(x)
+    var total = 0.0
+    for i in 0..<x.count where t.scalars[i] != 0 { total -= Double(t.scalars[i]) * Double(ls.scalars[i]) }
+    let scale: Scalar = reduction == .mean ? 1 / Scalar(batch) : 1
+    return logits.tape.record(Tensor(scalar: Scalar(total) * scale), op: "cross entropy", inputs: [logits]) { g, _ in
+        let s = scale * g.scalar
+        var dx = ls.scalars  // becomes s · (softmax(x) Σⱼ t − t)
+        dx.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            Kernels.exponentiate(base, count: p.count)
+            t.scalars.withUnsafeBufferPointer { pt in
+                for b in 0..<batch {
+                    var mass: Scalar = 0
+                    for j in 0..<classes { mass += pt[b * classes + j] }
+                    for j in 0..<classes { p[b * classes + j] = s * (p[b * classes + j] * mass - pt[b * classes + j]) }
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, scalars: dx)]
+    }
+}

@@ -73,3 +73,48 @@ extension Variable {
         tape.record(value.transposed, op: "transpose", inputs: [self]) { g, _ in [g.transposed] }
     }
 }
+
+extension Variable {
+    /// max: y = maxᵢ xᵢ (rank 0).
+    /// Pullback: ∂x = ȳ at the first position of the maximum, 0 elsewhere (a subgradient: on
+    /// ties only the first maximal element receives the gradient).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func max() -> Variable { extremum(alongAxis: nil, greatest: true) }
+
+    /// min: y = minᵢ xᵢ (rank 0).
+    /// Pullback: ∂x = ȳ at the first position of the minimum, 0 elsewhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func min() -> Variable { extremum(alongAxis: nil, greatest: false) }
+
+    /// max along an axis, which is removed from the shape (any rank): for a matrix and axis 1,
+    /// yᵢ = maxⱼ xᵢⱼ.
+    /// Pullback: ∂x = ȳ at the first arg-max along the axis of each result, 0 elsewhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func max(alongAxis axis: Int) -> Variable { extremum(alongAxis: axis, greatest: true) }
+
+    /// min along an axis, which is removed from the shape (any rank).
+    /// Pullback: ∂x = ȳ at the first arg-min along the axis of each result, 0 elsewhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func min(alongAxis axis: Int) -> Variable { extremum(alongAxis: axis, greatest: false) }
+
+    /// The four max/min ops: the value and where it came from, and a pullback that puts each
+    /// upstream element back at that position.
+    private func extremum(alongAxis axis: Int?, greatest: Bool) -> Variable {
+        let shape = self.shape
+        let (values, positions) = value.extremum(alongAxis: axis, greatest: greatest)
+        let name = (greatest ? "max" : "min") + (axis.map { "(axis: \($0))" } ?? "")
+        return tape.record(values, op: name, inputs: [self]) { g, _ in
+            var dx = [Scalar](repeating: 0, count: shape.reduce(1, *))
+            let (length, inner) = axis.map { (shape[$0], Kernels.axisView(shape, axis: $0).inner) } ?? (shape.reduce(1, *), 1)
+            for (r, k) in positions.enumerated() {
+                let (o, i) = r.quotientAndRemainder(dividingBy: inner)
+                dx[(o * length + k) * inner + i] = g.scalars[r]
+            }
+            return [Tensor(shape: shape, scalars: dx)]
+        }
+    }
+}

@@ -6,10 +6,12 @@ public struct Sigmoid: Layer {
     public init() {}
     /// `Sigmoid`.
     public var kind: String { "Sigmoid" }
+    /// Elementwise: evaluated at a pattern from its input there.
+    public var isElementwise: Bool { true }
     /// 1 / (1 + e⁻ˣ) elementwise.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
-        input.mapElements(kind) { sigmoid($0) }
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        .dense(sigmoid(inputs[0].denseValue(for: kind)))
     }
 }
 
@@ -19,10 +21,12 @@ public struct ReLU: Layer {
     public init() {}
     /// `ReLU`.
     public var kind: String { "ReLU" }
+    /// Elementwise: evaluated at a pattern from its input there.
+    public var isElementwise: Bool { true }
     /// max(x, 0) elementwise.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
-        input.mapElements(kind) { relu($0) }
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        .dense(relu(inputs[0].denseValue(for: kind)))
     }
 }
 
@@ -32,10 +36,12 @@ public struct Tanh: Layer {
     public init() {}
     /// `Tanh`.
     public var kind: String { "Tanh" }
+    /// Elementwise: evaluated at a pattern from its input there.
+    public var isElementwise: Bool { true }
     /// tanh x elementwise.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
-        input.mapElements(kind) { tanh($0) }
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        .dense(tanh(inputs[0].denseValue(for: kind)))
     }
 }
 
@@ -46,13 +52,17 @@ public struct Identity: Layer {
     public init() {}
     /// `Identity`.
     public var kind: String { "Identity" }
-    /// Sparse input passes through unchanged.
-    public var acceptsSparseInput: Bool { true }
+    /// Elementwise: evaluated at a pattern from its input there.
+    public var isElementwise: Bool { true }
+    /// One dense or sparse input, kept as it is.
+    public func outputShape(for inputs: [NodeShape]) throws(GraphError) -> NodeShape {
+        try singleInput(inputs, accepting: [.dense, .sparse])
+    }
     /// The input.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
-        if case .sparse = input { return input }
-        return input.mapElements(kind) { identity($0) }
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        if case .dense(let x) = inputs[0] { return .dense(identity(x)) }
+        return inputs[0]
     }
 }
 
@@ -70,23 +80,24 @@ public struct Dropout: Layer {
     }
     /// `Dropout`.
     public var kind: String { "Dropout(\(rate))" }
-    /// Sparse input: drops stored entries.
-    public var acceptsSparseInput: Bool { true }
+    /// Elementwise: evaluated at a pattern from its input there.
+    public var isElementwise: Bool { true }
+    /// One dense or sparse input (drops stored entries), kept in shape.
+    public func outputShape(for inputs: [NodeShape]) throws(GraphError) -> NodeShape {
+        try singleInput(inputs, accepting: [.dense, .sparse])
+    }
     /// The masked, rescaled input in training; the input otherwise.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
-        guard context.isTraining, rate > 0 else { return input }
-        switch input {
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        guard context.isTraining, rate > 0 else { return inputs[0] }
+        switch inputs[0] {
         case .sparse(let s):
             // Same structure (so a cached transpose stays valid), dropped values set to 0.
             return .sparse(s.replacingValues(Dropout.masked(s.values, rate: rate, generator: &context.generator)))
         case .dense(let v):
             let ones = [Scalar](repeating: 1, count: v.value.count)
             return .dense(v * Tensor(shape: v.shape, scalars: Dropout.masked(ones, rate: rate, generator: &context.generator)))
-        case .sampled(let v, let pattern):
-            let ones = [Scalar](repeating: 1, count: v.value.count)
-            return .sampled(v * Tensor(shape: v.shape, scalars: Dropout.masked(ones, rate: rate, generator: &context.generator)),
-                            pattern: pattern)
+        case .ids: preconditionFailure("Dropout: ids input")
         }
     }
 
@@ -118,22 +129,25 @@ public struct GaussianNoise: Layer {
     }
     /// `GaussianNoise`.
     public var kind: String { "GaussianNoise(\(standardDeviation))" }
-    /// Sparse input: perturbs stored entries.
-    public var acceptsSparseInput: Bool { true }
+    /// Elementwise: evaluated at a pattern from its input there.
+    public var isElementwise: Bool { true }
+    /// One dense or sparse input (perturbs stored entries), kept in shape.
+    public func outputShape(for inputs: [NodeShape]) throws(GraphError) -> NodeShape {
+        try singleInput(inputs, accepting: [.dense, .sparse])
+    }
     /// Input plus noise in training; the input otherwise.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
-        guard context.isTraining, standardDeviation > 0 else { return input }
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
+        guard context.isTraining, standardDeviation > 0 else { return inputs[0] }
         func noise(_ count: Int) -> [Scalar] {
             (0..<count).map { _ in Scalar(standardDeviation * context.generator.nextNormal()) }
         }
-        switch input {
+        switch inputs[0] {
         case .sparse(let s):
             return .sparse(s.replacingValues(zip(s.values, noise(s.nonzeroCount)).map { $0 + $1 }))
         case .dense(let v):
             return .dense(v + Tensor(shape: v.shape, scalars: noise(v.value.count)))
-        case .sampled(let v, let pattern):
-            return .sampled(v + Tensor(shape: v.shape, scalars: noise(v.value.count)), pattern: pattern)
+        case .ids: preconditionFailure("GaussianNoise: ids input")
         }
     }
 }

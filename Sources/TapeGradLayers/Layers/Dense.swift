@@ -39,12 +39,14 @@ public enum WeightLayout: String, Sendable, Codable, Equatable {
 /// transpose, see ``WeightLayout``).
 ///
 /// On a sparse input x it uses the sparse × dense product, so its cost is proportional to the
-/// stored entries. As the output layer with an output pattern, it computes x · W + b only at
-/// the pattern's entries (sampled product plus the bias gathered at the entries' columns), so
-/// the cost is proportional to the entries there too; unobserved outputs are never formed.
+/// stored entries. Asked for its output only at a pattern's entries (a loss on observed
+/// ratings), it computes x · W + b only there (sampled product plus the bias gathered at the
+/// entries' columns), so the cost is proportional to the entries too; unobserved outputs are
+/// never formed. With the identity activation and W stored outputs × inputs it fuses itself
+/// with the square loss (``sampledAffineSquareLoss(_:_:bias:targets:)``).
 public struct Dense: Layer {
-    /// `Dense`.
-    public var kind: String { "Dense" }
+    /// `Dense`, with the activation unless it is the identity (`Dense(sigmoid)`).
+    public var kind: String { activation == .identity ? "Dense" : "Dense(\(activation.rawValue))" }
     /// The name prefixing `weight` and `bias`.
     public var name: String?
     /// The number of input features.
@@ -57,8 +59,6 @@ public struct Dense: Layer {
     public var weightInitializer: Initializer
     /// How W is stored; either way the layer computes the same function from the same seed.
     public var weightLayout: WeightLayout
-    /// Sparse input is read with the sparse product.
-    public var acceptsSparseInput: Bool { true }
 
     /// Creates a layer.
     public init(inputSize: Int, outputSize: Int, activation: ActivationFunction = .identity,
@@ -73,12 +73,19 @@ public struct Dense: Layer {
         self.name = name
     }
 
-    /// `outputSize`.
-    public func outputSize(inputSize: Int) -> Int { outputSize }
+    /// A dense batch × outputSize, from one dense or sparse input of `inputSize` features.
+    public func outputShape(for inputs: [NodeShape]) throws(GraphError) -> NodeShape {
+        let input = try singleInput(inputs, accepting: [.dense, .sparse])
+        if let inputSize, input.features != inputSize {
+            throw GraphError("expects input of shape \(NodeShape(input.kind, features: inputSize)) but receives \(input)")
+        }
+        return .dense(outputSize)
+    }
 
     /// `weight` (inputSize × outputSize, or outputSize × inputSize per ``weightLayout``;
     /// regularised) and `bias` (outputSize, not regularised).
-    public func parameters(inputSize: Int) -> [ParameterSpec] {
+    public func parameters(for inputs: [NodeShape]) -> [ParameterSpec] {
+        let inputSize = inputs[0].features
         let weight = switch weightLayout {
         case .inputsByOutputs:
             ParameterSpec(name: "weight", shape: [inputSize, outputSize], initializer: weightInitializer, regularized: true)
@@ -88,32 +95,46 @@ public struct Dense: Layer {
         return [weight, ParameterSpec(name: "bias", shape: [outputSize], initializer: .zeros, regularized: false)]
     }
 
-    /// f(x · W + b), dense, sparse or sampled as described on the type.
-    public func forward<Scalar: TensorScalar>(_ input: LayerValue<Scalar>, parameters: [Variable<Scalar>],
-                                              context: ForwardContext<Scalar>, isOutput: Bool) -> LayerValue<Scalar> {
+    /// f(x · W + b) for a dense or sparse x.
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
         let (w, b) = (parameters[0], parameters[1])
         let transposed = weightLayout == .outputsByInputs
-        if isOutput, let pattern = context.outputPattern {
-            // Only the entries of the pattern: hidden rows of this batch · W at those entries.
-            let hidden: Variable<Scalar>
-            switch input {
-            case .dense(let v): hidden = v
-            case .sparse(let s): hidden = context.tape.variable(s.toDense(), name: "densified input")
-            case .sampled: preconditionFailure("Dense: the input is already sampled")
-            }
-            let z = sampledMatmul(hidden, w, transposeB: transposed, at: pattern) + gather(b, at: pattern.columnIndices)
-            return .sampled(activation.apply(z), pattern: pattern)
-        }
         let z: Variable<Scalar>
-        switch input {
-        case .dense(let x): z = matmul(x, w, transposeB: transposed) + b
+        switch inputs[0] {
         case .sparse(let s) where !transposed: z = matmul(s, w) + b
         case .sparse(let s):
             // Rows of an outputs × inputs W cannot be gathered by input: densify (correct, but
             // O(batch × inputs); choose inputsByOutputs for layers that read sparse input).
             z = matmul(context.tape.variable(s.toDense(), name: "densified input"), w, transposeB: true) + b
-        case .sampled: preconditionFailure("Dense: cannot follow a sampled output")
+        case let x: z = matmul(x.denseValue(for: kind), w, transposeB: transposed) + b
         }
         return .dense(activation.apply(z))
+    }
+
+    /// f(x · W + b) at the pattern's entries only: the sampled product of the input rows and W
+    /// plus the bias gathered at the entries' columns.
+    public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                              context: ForwardContext<Scalar>, at pattern: SparseMatrix<Scalar>) -> Variable<Scalar>? {
+        let (w, b) = (parameters[0], parameters[1])
+        let z = sampledMatmul(denseInput(inputs[0], context: context), w, transposeB: weightLayout == .outputsByInputs, at: pattern)
+            + gather(b, at: pattern.columnIndices)
+        return activation.apply(z)
+    }
+
+    /// With the identity activation and W stored outputs × inputs: the layer and the square
+    /// loss in one pass over W's rows (``sampledAffineSquareLoss(_:_:bias:targets:)``, the
+    /// same value and gradients as the sampled output followed by `sampledSquareLoss`).
+    public func squaredError<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
+                                                   context: ForwardContext<Scalar>, at targets: SparseMatrix<Scalar>) -> Variable<Scalar>? {
+        guard activation == .identity, weightLayout == .outputsByInputs else { return nil }
+        return sampledAffineSquareLoss(denseInput(inputs[0], context: context), parameters[0], bias: parameters[1], targets: targets)
+    }
+
+    /// The input rows as a dense matrix (a sparse input is densified: the sampled product
+    /// reads whole rows).
+    private func denseInput<Scalar>(_ input: LayerValue<Scalar>, context: ForwardContext<Scalar>) -> Variable<Scalar> {
+        if case .sparse(let s) = input { return context.tape.variable(s.toDense(), name: "densified input") }
+        return input.denseValue(for: kind)
     }
 }
