@@ -1,35 +1,15 @@
-import Foundation
-import TapeGrad
 import TapeGradLayers
-import AutoRec
 
-/// CDAE (interim: plain tape ops until the layer graph lands).
-struct CDAE: RatingModel {
-    let users: Int, items: Int, hidden: Int
-    let mean: Double
-    var input: RatingModelInput { .rows(.user) }
-    var description: String { "CDAE, \(hidden) hidden" }
-
-    init(_ ratings: RatingSet, hidden: Int) {
-        users = ratings.userCount
-        items = ratings.itemCount
-        self.hidden = hidden
-        mean = ratings.mean
-    }
-
-    func initialParameters<Scalar: TensorScalar>(seed: UInt64) -> Parameters<Scalar> {
-        var g = SplitMix64(seed: seed)
-        return Parameters([("encoder.weight", Initializer.glorotUniform.make([items, hidden], generator: &g)),
-                           ("encoder.bias", .zeros([hidden])),
-                           ("user", Initializer.normal(standardDeviation: 0.01).make([users, hidden], generator: &g)),
-                           ("decoder.weight", Initializer.transposed(.glorotUniform).make([items, hidden], generator: &g)),
-                           ("decoder.bias", Tensor(repeating: Scalar(mean), shape: [items]))],
-                          regularized: [true, false, true, true, false])
-    }
-
-    func predictions<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, parameters p: [Variable<Scalar>],
-                                           context: ForwardContext<Scalar>) -> Variable<Scalar> {
-        let h = sigmoid(matmul(batch.rows!, p[0]) + p[1] + gather(p[2], at: batch.instances))
-        return sampledMatmul(h, p[3], transposeB: true, at: batch.pattern!) + gather(p[4], at: batch.pattern!.columnIndices)
+/// CDAE (Wu, DuBois, Zheng, Ester, WSDM 2016) for rating regression: U-AutoRec, whose input is
+/// a user's rating row, with a per-user embedding added into the hidden layer, trained on the
+/// observed entries. The decoder is evaluated only at the queried entries (and fuses itself
+/// with the square loss in training).
+func cdae(users: Int, items: Int, hidden: Int) throws -> Graph {
+    try Graph {
+        let ratings = Input("ratings", sparse: items), user = Input("user", ids: users)
+        let encoded = Dense(inputSize: items, outputSize: hidden, name: "encoder")(ratings)
+        let userNode = Embedding(count: users, dimension: hidden, initializer: .normal(standardDeviation: 0.01), name: "userNode")(user)
+        let code = Sigmoid()(encoded + userNode)
+        Dense(inputSize: hidden, outputSize: items, weightLayout: .outputsByInputs, name: "decoder")(code)
     }
 }

@@ -3,17 +3,16 @@ import Foundation
 import AutoRec
 import AutoRecCLI
 
-let env = ProcessInfo.processInfo.environment
-let hidden = Int(env["Z_K"] ?? "500")!
+let hidden = 500
 var options = RatingRegressionOptions()
-options.lambdas = (env["Z_L"] ?? "10,100").split(separator: ",").map { Double($0)! }
-options.optimizer = OptimizerChoice(rawValue: env["Z_O"] ?? "rprop")!
-options.learningRate = env["Z_LR"].map { Double($0)! }
-options.batchSize = Int(env["Z_B"] ?? "32")!
-options.maxEpochs = Int(env["Z_E"] ?? "300")!
+options.optimizer = .rprop
+options.lambdas = [30, 100, 300]
+options.maxEpochs = 300
 options.patience = 25
 let command = RatingModelCommand(
     name: "cdae",
     summary: "CDAE (Wu et al., WSDM 2016): U-AutoRec with a per-user embedding added into the hidden layer.",
-    hyperparameters: ["hidden": Double(hidden)], options: options) { CDAE($0, hidden: hidden) }
+    hyperparameters: ["hidden": Double(hidden)], options: options) { ratings in
+    try GraphRatingModel(cdae(users: ratings.userCount, items: ratings.itemCount, hidden: hidden), for: ratings, rows: .user)
+}
 exit(command.run(Array(CommandLine.arguments.dropFirst())))

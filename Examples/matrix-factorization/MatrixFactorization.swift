@@ -1,44 +1,19 @@
-import Foundation
-import TapeGrad
 import TapeGradLayers
-import AutoRec
 
-/// Biased matrix factorisation (interim: plain tape ops until the layer graph lands).
-struct MatrixFactorization: RatingModel {
-    let users: Int, items: Int, factors: Int
-    let mean: Double
-    var input: RatingModelInput { .pairs }
-    var description: String { "biased MF, \(factors) factors" }
-
-    init(_ ratings: RatingSet, factors: Int) {
-        users = ratings.userCount
-        items = ratings.itemCount
-        self.factors = factors
-        mean = ratings.mean
-    }
-
-    func initialParameters<Scalar: TensorScalar>(seed: UInt64) -> Parameters<Scalar> {
-        var g = SplitMix64(seed: seed)
-        let s = 0.1
-        return Parameters([("user", .normal([users, factors], standardDeviation: Scalar(s), generator: &g)),
-                           ("item", .normal([items, factors], standardDeviation: Scalar(s), generator: &g)),
-                           ("userBias", .zeros([users])), ("itemBias", .zeros([items])),
-                           ("global", Tensor([Scalar(mean)]))],
-                          regularized: [true, true, false, false, false])
-    }
-
-    func predictions<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, parameters p: [Variable<Scalar>],
-                                           context: ForwardContext<Scalar>) -> Variable<Scalar> {
-        let dot = (gather(p[0], at: batch.users) * gather(p[1], at: batch.items)).sum(alongAxis: 1)
-        return dot + gather(p[2], at: batch.users) + gather(p[3], at: batch.items)
-            + gather(p[4], at: [Int32](repeating: 0, count: batch.count))
-    }
-}
-
-extension MatrixFactorization {
-    func penalty<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, variables p: [Variable<Scalar>],
-                                       of parameters: Parameters<Scalar>, share: Double,
-                                       context: ForwardContext<Scalar>) -> Variable<Scalar>? {
-        square(gather(p[0], at: batch.users)).sum() + square(gather(p[1], at: batch.items)).sum()
+/// Biased matrix factorisation (Koren, Bell, Volinsky 2009): r̂ = μ + pᵤ·qᵢ + bᵤ + bᵢ. The
+/// harness centres the ratings on the training mean μ, so the graph predicts the rest.
+///
+/// The L2 penalty is the model's own output: the squared norms of the two factor rows each
+/// rating looks up (classic SGD matrix factorisation), so a user's factors are held back in
+/// proportion to the data pulling on them; the harness multiplies it by λ/2.
+func matrixFactorization(users: Int, items: Int, factors: Int) throws -> Graph {
+    try Graph {
+        let user = Input("user", ids: users), item = Input("item", ids: items)
+        let p = Embedding(count: users, dimension: factors, initializer: .normal(standardDeviation: 0.1), name: "userFactors")(user)
+        let q = Embedding(count: items, dimension: factors, initializer: .normal(standardDeviation: 0.1), name: "itemFactors")(item)
+        let userBias = Embedding(count: users, dimension: 1, initializer: .zeros, regularized: false, name: "userBias")(user)
+        let itemBias = Embedding(count: items, dimension: 1, initializer: .zeros, regularized: false, name: "itemBias")(item)
+        Output("rating", RowDot()(p, q) + userBias + itemBias)
+        Output("penalty", RowDot()(p, p) + RowDot()(q, q))
     }
 }

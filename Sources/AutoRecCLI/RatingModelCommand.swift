@@ -137,7 +137,7 @@ public struct RatingModelCommand: Sendable {
                 "optimizer": options.optimizer.rawValue, "learning_rate": options.learningRate.map { $0 as Any } ?? NSNull(),
                 "batch_size": options.optimizer.isFullBatch ? NSNull() : options.batchSize as Any, "max_epochs": options.maxEpochs,
                 "patience": options.patience, "validation_fraction": options.validationFraction, "seed": Int(options.seed),
-                "refit": options.refit, "lambda_candidates": options.lambdas,
+                "refit": options.refit, "centered": options.centered, "lambda_candidates": options.lambdas,
             ]
             for (key, value) in hyperparameters { chosen[key] = value }
             json["hyperparameters"] = chosen

@@ -9,15 +9,21 @@ public struct RatingBatches<Scalar: TensorScalar>: Sendable {
     public let ratings: RatingSet
     /// What each query carries.
     public let input: RatingModelInput
+    /// Subtracted from every rating the model sees (targets and input rows) and added back to
+    /// its predictions: the training mean lets a model learn residuals around it instead of
+    /// first climbing from 0 to the mean (see ``RatingRegressionOptions/centered``).
+    public let offset: Scalar
     /// `.rows` input: the instance rows of ``ratings`` (CSR by the input's axis); nil for `.pairs`.
     public let rows: SparseMatrix<Scalar>?
     /// The instances with at least one rating (`.rows` input): the rows training batches draw.
     private let ratedInstances: [Int]
 
-    /// Arranges `ratings` for a model that reads `input`.
-    public init(_ ratings: RatingSet, input: RatingModelInput) {
+    /// Arranges `ratings`, minus `offset`, for a model that reads `input`.
+    public init(_ ratings: RatingSet, input: RatingModelInput, offset: Double = 0) {
         self.ratings = ratings
         self.input = input
+        let offset = Scalar(offset)
+        self.offset = offset
         guard case .rows(let axis) = input else {
             rows = nil
             ratedInstances = []
@@ -25,7 +31,7 @@ public struct RatingBatches<Scalar: TensorScalar>: Sendable {
         }
         let csr = ratings.compressedRows(by: axis)
         let matrix = SparseMatrix(rows: csr.rowCount, columns: csr.columnCount, rowPointers: csr.rowPointers,
-                                  columnIndices: csr.columnIndices, values: csr.values.map { Scalar($0) })
+                                  columnIndices: csr.columnIndices, values: csr.values.map { Scalar($0) - offset })
         rows = matrix
         ratedInstances = (0..<matrix.rows).filter { matrix.rowPointers[$0 + 1] > matrix.rowPointers[$0] }
     }
@@ -38,7 +44,7 @@ public struct RatingBatches<Scalar: TensorScalar>: Sendable {
         case .pairs:
             return shuffledBatches(count: ratings.count, size: size, seed: seed, epoch: epoch).map { positions in
                 RatingBatch(users: positions.map { ratings.userIndices[$0] }, items: positions.map { ratings.itemIndices[$0] },
-                            targets: positions.map { Scalar(ratings.values[$0]) })
+                            targets: positions.map { Scalar(ratings.values[$0]) - offset })
             }
         case .rows(let axis):
             let rows = self.rows!

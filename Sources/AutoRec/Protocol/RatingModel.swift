@@ -112,11 +112,11 @@ extension RatingModel {
         square(predictions(batch, parameters: parameters, context: context) - Tensor(batch.targets)).sum()
     }
 
-    /// `share` · Σ‖W‖² over the regularised parameters (weights and embeddings, not biases).
+    /// The default penalty, ``sharedWeightPenalty(_:of:share:)``.
     public func penalty<Scalar: TensorScalar>(_ batch: RatingBatch<Scalar>, variables: [Variable<Scalar>],
                                               of parameters: Parameters<Scalar>, share: Double,
                                               context: ForwardContext<Scalar>) -> Variable<Scalar>? {
-        weightPenalty(variables, of: parameters).map { $0 * Scalar(share) }
+        sharedWeightPenalty(variables, of: parameters, share: share)
     }
 
     /// The training objective of a batch: Σ (prediction − target)² + λ/2 · P with the model's
@@ -153,4 +153,12 @@ extension RatingModel {
         precondition(values.count == batch.count, "\(Self.self).predictions: \(values.count) values for \(batch.count) queries")
         return values.scalars
     }
+}
+
+/// `share` · Σ‖W‖² over the regularised parameters (weights and embeddings, not biases): the
+/// full-data weight penalty shared out over an epoch's batches, the default of
+/// ``RatingModel/penalty(_:variables:of:share:context:)``.
+public func sharedWeightPenalty<Scalar: TensorScalar>(_ variables: [Variable<Scalar>], of parameters: Parameters<Scalar>,
+                                                      share: Double) -> Variable<Scalar>? {
+    weightPenalty(variables, of: parameters).map { $0 * Scalar(share) }
 }

@@ -38,7 +38,7 @@ public struct RatingPredictor: Sendable {
         var values = [Float](repeating: 0, count: pairs.indices.count)
         for (batch, positions) in training.queries(users: warmUsers, items: warmItems,
                                                    size: model.input == .pairs ? Self.querySize : Self.querySize / 16) {
-            for (p, v) in zip(positions, model.predict(batch, parameters: parameters)) { values[p] = v }
+            for (p, v) in zip(positions, model.predict(batch, parameters: parameters)) { values[p] = v + training.offset }
         }
         return (pairs.finish(values, scale: scale), pairs)
     }
@@ -67,6 +67,10 @@ public struct RatingRegressionOptions: Sendable {
     public var optimizer: OptimizerChoice = .adam
     /// The optimizer's learning rate (Rprop: its initial step), nil for its default.
     public var learningRate: Double?
+    /// Whether the model sees ratings minus the training mean (targets and input rows) and its
+    /// predictions have the mean added back: a model then starts from the mean rather than
+    /// from 0, which a small-step optimizer (Adam) would take epochs to climb.
+    public var centered: Bool = false
     /// The share of training ratings held out for validation.
     public var validationFraction: Double = 0.1
     /// Seeds the validation split, the initial weights, the batch order and training noise.
@@ -138,7 +142,8 @@ public struct RatingRegression: Sendable {
             throw FitError("\(training.count) training ratings are too few to hold out a validation share")
         }
         let searchModel = try makeModel(holdout.train)
-        let searchData = RatingBatches<Float>(holdout.train, input: searchModel.input)
+        let searchData = RatingBatches<Float>(holdout.train, input: searchModel.input,
+                                              offset: options.centered ? holdout.train.mean : 0)
         let runs = options.lambdas.count + (options.refit ? 1 : 0)
         var trials = [LambdaTrial]()
         var best: (trial: LambdaTrial, parameters: Parameters<Float>, result: TrainingResult)?
@@ -166,7 +171,7 @@ public struct RatingRegression: Sendable {
         var stopReason = chosen.result.stopReason
         if options.refit {
             let model = try makeModel(training)
-            let data = RatingBatches<Float>(training, input: model.input)
+            let data = RatingBatches<Float>(training, input: model.input, offset: options.centered ? training.mean : 0)
             let (parameters, result) = run(model, on: data, lambda: bestTrial.lambda, epochs: max(bestTrial.bestEpoch, 1),
                                            validation: nil, scale: scale, phase: "final", number: runs, runs: runs,
                                            progress: progress)
