@@ -4,7 +4,7 @@ import TapeGradLayers
 /// a user's rating row, with a per-user embedding added into the hidden layer, trained on the
 /// observed entries. The decoder is evaluated only at the queried entries (and fuses itself
 /// with the square loss in training).
-func cdae(users: Int, items: Int, hidden: Int) throws -> Graph {
+func collaborativeDenoisingAutoencoder(users: Int, items: Int, hidden: Int) throws -> Graph {
     try Graph {
         let ratings = Input("ratings", sparse: items), user = Input("user", ids: users)
         let encoded = Dense(inputSize: items, outputSize: hidden, name: "encoder")(ratings)

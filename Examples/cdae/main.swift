@@ -13,6 +13,6 @@ let command = RatingModelCommand(
     name: "cdae",
     summary: "CDAE (Wu et al., WSDM 2016): U-AutoRec with a per-user embedding added into the hidden layer.",
     hyperparameters: ["hidden": Double(hidden)], options: options) { ratings in
-    try GraphRatingModel(cdae(users: ratings.userCount, items: ratings.itemCount, hidden: hidden), for: ratings, rows: .user)
+    try GraphRatingModel(collaborativeDenoisingAutoencoder(users: ratings.userCount, items: ratings.itemCount, hidden: hidden), for: ratings, rows: .user)
 }
 exit(command.run(Array(CommandLine.arguments.dropFirst())))
