@@ -6,6 +6,7 @@ import AutoRecCLI
 let hidden = 500
 var options = RatingRegressionOptions()
 options.optimizer = .rprop
+options.centered = true
 options.lambdas = [100, 300, 1000]
 options.maxEpochs = 300
 options.patience = 25

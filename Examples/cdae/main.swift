@@ -3,16 +3,18 @@ import Foundation
 import AutoRec
 import AutoRecCLI
 
-let hidden = 500
+let (hidden, corruption) = (500, 0.25)
 var options = RatingRegressionOptions()
 options.optimizer = .rprop
+options.centered = true
 options.lambdas = [30, 100, 300]
 options.maxEpochs = 300
 options.patience = 25
 let command = RatingModelCommand(
     name: "cdae",
-    summary: "CDAE (Wu et al., WSDM 2016): U-AutoRec with a per-user embedding added into the hidden layer.",
-    hyperparameters: ["hidden": Double(hidden)], options: options) { ratings in
-    try GraphRatingModel(collaborativeDenoisingAutoencoder(users: ratings.userCount, items: ratings.itemCount, hidden: hidden), for: ratings, rows: .user)
+    summary: "CDAE (Wu et al., WSDM 2016): U-AutoRec with a per-user embedding added into the hidden layer, input corrupted by dropout.",
+    hyperparameters: ["hidden": Double(hidden), "corruption": corruption], options: options) { ratings in
+    try GraphRatingModel(collaborativeDenoisingAutoencoder(users: ratings.userCount, items: ratings.itemCount, hidden: hidden,
+                                                           corruption: corruption), for: ratings, rows: .user)
 }
 exit(command.run(Array(CommandLine.arguments.dropFirst())))

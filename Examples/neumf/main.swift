@@ -6,7 +6,7 @@ import AutoRecCLI
 let (gmf, mlp, tower) = (32, 32, [64, 32, 16])
 var options = RatingRegressionOptions()
 options.centered = true
-options.lambdas = [1, 10, 100]
+options.lambdas = [0.1, 0.3, 1]
 options.learningRate = 0.001
 options.batchSize = 256
 options.maxEpochs = 60

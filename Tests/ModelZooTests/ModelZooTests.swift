@@ -21,7 +21,7 @@ func tinyModels() throws -> [(name: String, model: GraphRatingModel)] {
     return [
         ("matrix-factorization", try GraphRatingModel(matrixFactorization(users: u, items: i, factors: 3), for: tinyRatings)),
         ("neumf", try GraphRatingModel(neuMF(users: u, items: i, gmf: 2, mlp: 3, tower: [4, 2]), for: tinyRatings)),
-        ("cdae", try GraphRatingModel(collaborativeDenoisingAutoencoder(users: u, items: i, hidden: 4), for: tinyRatings, rows: .user)),
+        ("cdae", try GraphRatingModel(collaborativeDenoisingAutoencoder(users: u, items: i, hidden: 4, corruption: 0.25), for: tinyRatings, rows: .user)),
         ("autorec-tied", try GraphRatingModel(tiedAutoRec(users: u, hidden: 4), for: tinyRatings, rows: .item)),
     ]
 }
@@ -48,9 +48,11 @@ func rowsModelLossMatchesPredictions(name: String) throws {
     let batch = RatingBatches<Double>(tinyRatings, input: model.input).training(size: 5, seed: 2, epoch: 1)[0]
     let tape = Tape<Double>()
     let variables = parameters.tensors.map { tape.variable($0) }
-    let context = ForwardContext(tape: tape, isTraining: true)
-    let loss = model.squaredError(batch, parameters: variables, context: context).value.scalar
-    let predictions = model.predictions(batch, parameters: variables, context: context).value.scalars
+    // Training mode, so CDAE's input dropout acts: the same seed draws the same mask for both.
+    let loss = model.squaredError(batch, parameters: variables,
+                                  context: ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: 9))).value.scalar
+    let predictions = model.predictions(batch, parameters: variables,
+                                        context: ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: 9))).value.scalars
     let composed = zip(predictions, batch.targets).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
     #expect(abs(loss - composed) <= 1e-9 * max(1, composed))
 }
