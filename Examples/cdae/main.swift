@@ -3,7 +3,7 @@ import Foundation
 import AutoRec
 import AutoRecCLI
 
-let (hidden, corruption) = (500, 0.25)
+let (hidden, corruption) = (500, 0.0)
 var options = RatingRegressionOptions()
 options.optimizer = .rprop
 options.centered = true
