@@ -5,6 +5,7 @@
 //   ops      OpsBenchmark.swift      (tape overhead on tiny tensors)
 //   matmul   MatmulBenchmark.swift   (dense GEMM GFLOP/s, with a numpy/OpenBLAS reference)
 //   sparse   SparseBenchmark.swift   (the sparse products of an AutoRec epoch, one by one)
+//   embedding EmbeddingBenchmark.swift (row gather of a batch of ids, forward and backward)
 // Shared helpers: Arguments.swift (hand-written flag parsing), Report.swift (timing, peak RSS,
 // JSON/text output).
 
@@ -19,13 +20,14 @@ let subcommands: [(name: String, summary: String, run: ([String]) throws -> Void
     ("ops", "tape overhead: microseconds per tiny op (forward + backward)", runOpsBenchmark),
     ("matmul", "dense GEMM GFLOP/s, optionally beside numpy/OpenBLAS", runMatmulBenchmark),
     ("sparse", "milliseconds per sparse product of an AutoRec epoch (spmm, transposed spmm, sddmm)", runSparseBenchmark),
+    ("embedding", "microseconds per row gather (embedding lookup) of a batch of ids, forward and backward", runEmbeddingBenchmark),
 ]
 
 let usage = """
     usage: tapegrad-bench <subcommand> [options]
 
     subcommands:
-    \(subcommands.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+    \(subcommands.map { "  \($0.name.padding(toLength: 10, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
 
       autorec --shape ml-100k|ml-1m|ml-10m|netflix|UxIxR [--model item|user] [--epochs N]
               [--threads N] [--seed N] [--json] [--compare]
@@ -39,6 +41,9 @@ let usage = """
           Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
       sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N] [--json]
           Times the three sparse products of an AutoRec epoch one by one on that pattern.
+      embedding [--table ROWSxDIM] [--batch B] [--threads N] [--reps N] [--json]
+          gather(table, at: ids) for B random Int32 ids, forward and backward (dense gradient),
+          beside the time to zero-fill a table-sized array.
 
       --help, -h   this text
     """

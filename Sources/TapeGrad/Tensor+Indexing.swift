@@ -82,7 +82,7 @@ extension Tensor {
 /// The tensors joined along `axis`: all have the same rank and the same extent on every other
 /// axis, and the result's extent on `axis` is the sum of theirs (`torch.cat`). Axis 1 of
 /// matrices puts them side by side (features of two branches), axis 0 stacks their rows.
-/// The tape version is ``concatenate(_:alongAxis:)-(Variable,_)``.
+/// The tape version is `concatenate(_:alongAxis:)` on variables.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func concatenate<Scalar>(_ tensors: [Tensor<Scalar>], alongAxis axis: Int) -> Tensor<Scalar> {

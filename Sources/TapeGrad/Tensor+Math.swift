@@ -267,7 +267,7 @@ public func logSoftmax<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     softmaxRows(x, logarithm: true, op: "logSoftmax")
 }
 
-/// ``softmax(_:)-(Tensor)`` or ``logSoftmax(_:)-(Tensor)`` through the row kernel.
+/// The tensor-level `softmax` or `logSoftmax` through the row kernel.
 @inline(__always)
 func softmaxRows<Scalar: TensorScalar>(_ x: Tensor<Scalar>, logarithm: Bool, op: String) -> Tensor<Scalar> {
     precondition(x.rank >= 1, "\(op): needs a tensor of rank 1 or more, got shape \(x.shape)")

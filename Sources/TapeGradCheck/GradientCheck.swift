@@ -108,24 +108,26 @@ public enum GradientCheck {
     ///   - seed: seeds the projection of a non-scalar output and the random directions.
     ///   - function: builds the computation on a fresh tape from variables holding the inputs.
     ///     Its output may have any shape: a non-scalar output y is checked through the scalar
-    ///     ⟨v, y⟩ for a fixed random v, which exercises every output element.
-    public static func run(_ name: String, at inputs: [Tensor<Double>], mode: Mode = .full,
-                           tolerance: Tolerance = .standard, seed: UInt64 = 0x5EED,
-                           _ function: (Tape<Double>, [Variable<Double>]) -> Variable<Double>) -> Report {
+    ///     ⟨v, y⟩ for a fixed random v, which exercises every output element. What it throws
+    ///     (a `GraphError` for data a graph rejects) is rethrown.
+    public static func run<ThrownError: Error>(_ name: String, at inputs: [Tensor<Double>], mode: Mode = .full,
+                                           tolerance: Tolerance = .standard, seed: UInt64 = 0x5EED,
+                                           _ function: (Tape<Double>, [Variable<Double>]) throws(ThrownError) -> Variable<Double>)
+        throws(ThrownError) -> Report {
         var generator = SplitMix64(seed: seed)
 
         // The analytic gradient, and the projection v that makes the output a scalar.
         let tape = Tape<Double>()
         let variables = inputs.enumerated().map { tape.variable($1, name: "input \($0)") }
-        let output = function(tape, variables)
+        let output = try function(tape, variables)
         let projection = output.value.count == 1
             ? Tensor<Double>(repeating: 1, shape: output.shape)
             : Tensor<Double>.normal(output.shape, generator: &generator)
         let analytic = tape.gradients(of: output, withRespectTo: variables, seed: projection)
 
-        func evaluate(_ point: [Tensor<Double>]) -> Double {
+        func evaluate(_ point: [Tensor<Double>]) throws(ThrownError) -> Double {
             let t = Tape<Double>(recording: false)
-            let y = function(t, point.map { t.variable($0) })
+            let y = try function(t, point.map { t.variable($0) })
             return zip(y.value.scalars, projection.scalars).reduce(0) { $0 + $1.0 * $1.1 }
         }
 
@@ -145,7 +147,7 @@ public enum GradientCheck {
                     var plus = inputs, minus = inputs
                     plus[i].scalars[j] += h
                     minus[i].scalars[j] -= h
-                    let numeric = (evaluate(plus) - evaluate(minus)) / (2 * h)
+                    let numeric = (try evaluate(plus) - evaluate(minus)) / (2 * h)
                     compare(analytic[i].scalars[j], numeric, input: i, element: j, sample: nil)
                 }
             }
@@ -154,7 +156,7 @@ public enum GradientCheck {
                 let directions = inputs.map { Tensor<Double>.normal($0.shape, generator: &generator) }
                 let plus = zip(inputs, directions).map { $0 + $1 * h }
                 let minus = zip(inputs, directions).map { $0 - $1 * h }
-                let numeric = (evaluate(plus) - evaluate(minus)) / (2 * h)
+                let numeric = (try evaluate(plus) - evaluate(minus)) / (2 * h)
                 var predicted = 0.0
                 for (g, u) in zip(analytic, directions) {
                     predicted += zip(g.scalars, u.scalars).reduce(0) { $0 + $1.0 * $1.1 }

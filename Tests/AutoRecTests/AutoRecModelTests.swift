@@ -22,6 +22,17 @@ func autorecGraph() throws {
     #expect(model.graph.parameterCount == 2 * 943 * 500 + 943 + 500)
     #expect(model.graph.parameterSpecs.map(\.name) == ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"])
     #expect(model.graph.inputs.map(\.shape) == [.sparse(943)] && model.graph.outputs.map(\.shape) == [.dense(943)])
+    // The table Docs/Layers.md shows.
+    #expect(model.graph.description == """
+        Node     Layer           Inputs   Output shape         Parameters
+        ─────────────────────────────────────────────────────────────────
+        ratings  Input                    [batch, 943] sparse
+        encoder  Dense(sigmoid)  ratings  [batch, 500]             472000
+        decoder  Dense           encoder  [batch, 943]             472443
+        ─────────────────────────────────────────────────────────────────
+        Outputs: output = decoder
+        Total parameters: 944443
+        """)
     let deep = try AutoRec(configuration: AutoRecConfiguration(hidden: [500, 250, 500]), inputSize: 100)
     #expect(deep.graph.parameterSpecs.map(\.shape) == [[100, 500], [500], [500, 250], [250], [250, 500], [500], [100, 500], [100]])
     #expect(throws: GraphError.self) { try AutoRec(configuration: AutoRecConfiguration(hidden: [0]), inputSize: 10) }
@@ -34,13 +45,13 @@ func autorecObjectiveGradient(hidden: [Int]) throws {
     let model = try AutoRec(configuration: AutoRecConfiguration(hidden: hidden, lambda: 0.7), inputSize: 9)
     let p: Parameters<Double> = model.graph.initialParameters(seed: 5)
     for sparse in [true, false] {
-        let report = GradientCheck.run("AutoRec objective \(sparse ? "sparse" : "dense") \(hidden)", at: p.tensors,
-                                       mode: .directional(samples: 6)) { tape, v in
+        let report = try GradientCheck.run("AutoRec objective \(sparse ? "sparse" : "dense") \(hidden)", at: p.tensors,
+                                           mode: .directional(samples: 6)) { tape, v in
             let context = ForwardContext(tape: tape, isTraining: true)
             let input: LayerValue<Double> = sparse ? .sparse(data) : .dense(tape.variable(data.toDense()))
-            let run = try! model.graph.evaluation(input, parameters: v, context: context)
+            let run = try model.graph.evaluation(input, parameters: v, context: context)
             let mask = data.replacingValues(Array(repeating: 1, count: data.nonzeroCount)).toDense()
-            let error = sparse ? try! run.squaredError(at: data) : maskedSquareLoss(try! run.output(), target: data.toDense(), mask: mask)
+            let error = sparse ? try run.squaredError(at: data) : maskedSquareLoss(try run.output(), target: data.toDense(), mask: mask)
             return error + weightPenalty(v, of: p)! * 0.35
         }
         #expect(report.passed, "\(report)")

@@ -41,8 +41,8 @@ func matrixFactorizationGraph() throws {
         let dot = (0..<3).reduce(0.0) { $0 + p["userFactors.weight"]![u, $1] * p["itemFactors.weight"]![i, $1] }
         #expect(abs(prediction[k, 0] - (dot + p["userBias.weight"]![u, 0] + p["itemBias.weight"]![i, 0])) < 1e-12)
     }
-    let report = GradientCheck.run("biased MF", at: p.tensors, mode: .directional(samples: 8)) { tape, v in
-        let y = try! graph(["user": .ids(users), "item": .ids(items)], parameters: v, context: ForwardContext(tape: tape, isTraining: true))
+    let report = try GradientCheck.run("biased MF", at: p.tensors, mode: .directional(samples: 8)) { tape, v in
+        let y = try graph(["user": .ids(users), "item": .ids(items)], parameters: v, context: ForwardContext(tape: tape, isTraining: true))
         return meanSquaredError(y, ratings) + weightPenalty(v, of: p)! * 0.05
     }
     #expect(report.passed, "\(report)")
@@ -377,8 +377,8 @@ func tying() throws {
     let k: Parameters<Double> = kernelised.initialParameters(seed: 6)
     var g = SplitMix64(seed: 2)
     let x = Tensor<Double>.normal([4, 5], generator: &g), t = Tensor<Double>.normal([4, 4], generator: &g)
-    let report = GradientCheck.run("kernelised weight", at: k.tensors, mode: .directional(samples: 8)) { tape, v in
-        meanSquaredError(try! kernelised(.constant(x), parameters: v, context: ForwardContext(tape: tape, isTraining: true)), t)
+    let report = try GradientCheck.run("kernelised weight", at: k.tensors, mode: .directional(samples: 8)) { tape, v in
+        meanSquaredError(try kernelised(.constant(x), parameters: v, context: ForwardContext(tape: tape, isTraining: true)), t)
     }
     #expect(report.passed, "\(report)")
     let (_, gk) = try lossAndGradients(k) { tape, v in
@@ -435,12 +435,56 @@ func customTwoInputLayer() throws {
     let p: Parameters<Double> = graph.initialParameters(seed: 1)
     var g = SplitMix64(seed: 3)
     let a = Tensor<Double>.normal([4, 3], generator: &g), b = Tensor<Double>.normal([4, 2], generator: &g)
-    let report = GradientCheck.run("bilinear", at: p.tensors, mode: .full) { tape, v in
-        square(try! graph(["a": .constant(a), "b": .constant(b)], parameters: v, context: ForwardContext(tape: tape, isTraining: true))).sum()
+    let report = try GradientCheck.run("bilinear", at: p.tensors, mode: .full) { tape, v in
+        square(try graph(["a": .constant(a), "b": .constant(b)], parameters: v, context: ForwardContext(tape: tape, isTraining: true))).sum()
     }
     #expect(report.passed, "\(report)")
     let summary = graph.description
     #expect(summary.contains("bilinear") && summary.contains("left, b") && summary.contains("Total parameters: \(3 * 3 + 3 + 3 * 2)"))
     let dot = graph.graphviz()
     #expect(dot.hasPrefix("digraph") && dot.contains("n0 -> n1;") && dot.contains("n1 -> n3;") && dot.contains("n2 -> n3;"))
+}
+
+@Test("the NeuMF, CDAE and tied AutoRec recipes of Docs/Layers.md build and run")
+func layersRecipes() throws {
+    let (users, items, k) = (7, 9, 4)
+    let sizes = [2 * k, k, k / 2]
+    let tower = try Graph(name: "tower") {
+        Input("x", features: sizes[0])
+        for i in 1..<sizes.count { Dense(inputSize: sizes[i - 1], outputSize: sizes[i], activation: .relu) }
+    }
+    let neumf = try Graph {
+        let user = Input("user", ids: users), item = Input("item", ids: items)
+        let gmf = Embedding(count: users, dimension: k, name: "gmfUser")(user) * Embedding(count: items, dimension: k, name: "gmfItem")(item)
+        let mlp = tower(Concatenate()(Embedding(count: users, dimension: k, name: "mlpUser")(user),
+                                      Embedding(count: items, dimension: k, name: "mlpItem")(item)))
+        Dense(inputSize: k + k / 2, outputSize: 1, name: "prediction")(Concatenate()(gmf, mlp))
+    }
+    #expect(neumf.parameterSpecs.map(\.name) == ["gmfUser.weight", "gmfItem.weight", "mlpUser.weight", "mlpItem.weight",
+                                                 "tower.0.weight", "tower.0.bias", "tower.1.weight", "tower.1.bias",
+                                                 "prediction.weight", "prediction.bias"])
+    let np: Parameters<Double> = neumf.initialParameters(seed: 1)
+    #expect(try neumf.predict(["user": .ids([0, 6]), "item": .ids([8, 3])], parameters: np).shape == [2, 1])
+
+    let cdae = try Graph {
+        let ratings = Input("ratings", sparse: items), user = Input("user", ids: users)
+        let encoded = Dense(inputSize: items, outputSize: k, name: "encoder")(Dropout(rate: 0.2)(ratings))
+        let hidden = Sigmoid()(encoded + Embedding(count: users, dimension: k, name: "userNode")(user))
+        Dense(inputSize: k, outputSize: items, weightLayout: .outputsByInputs, name: "decoder")(hidden)
+    }
+    let cp: Parameters<Double> = cdae.initialParameters(seed: 2)
+    let batch = SparseMatrix<Double>(rows: 2, columns: items, rowIndices: [0, 0, 1], columnIndices: [1, 8, 4], values: [5, 3, 4])
+    let (loss, gradient) = try lossAndGradients(cp) { tape, v in
+        try cdae.evaluation(["ratings": .sparse(batch), "user": .ids([3, 5])], parameters: v,
+                            context: ForwardContext(tape: tape, isTraining: true)).squaredError(at: batch)
+    }
+    #expect(loss > 0 && gradient["userNode.weight"]![3, 0] != 0 && gradient["userNode.weight"]![0, 0] == 0)
+
+    let tied = try Graph {
+        Input("ratings", sparse: items)
+        Dense(inputSize: items, outputSize: k, activation: .sigmoid, name: "encoder")
+        Dense(inputSize: k, outputSize: items, weightLayout: .outputsByInputs, name: "decoder")
+        Tie("decoder.weight", to: "encoder.weight")
+    }
+    #expect(tied.parameterSpecs.map(\.name) == ["encoder.weight", "encoder.bias", "decoder.bias"])
 }

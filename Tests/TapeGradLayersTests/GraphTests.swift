@@ -86,8 +86,8 @@ func graphGradient() throws {
     var g = SplitMix64(seed: 5)
     let x = Tensor<Double>.normal([7, 6], generator: &g)
     let t = Tensor<Double>.normal([7, 3], generator: &g)
-    let report = GradientCheck.run("mlp", at: p.tensors, mode: .directional(samples: 10)) { tape, v in
-        let y = try! graph(.constant(x), parameters: v, context: ForwardContext(tape: tape, isTraining: true))
+    let report = try GradientCheck.run("mlp", at: p.tensors, mode: .directional(samples: 10)) { tape, v in
+        let y = try graph(.constant(x), parameters: v, context: ForwardContext(tape: tape, isTraining: true))
         return meanSquaredError(y, t) + frobeniusPenalty([v[0], v[2]]) * 0.1
     }
     #expect(report.passed, "\(report)")
@@ -186,4 +186,29 @@ func denseWeightLayouts() throws {
         #expect(gb[2].isApproximatelyEqual(to: ga[2].transposed, absoluteTolerance: 1e-12))
         for i in [0, 1, 3] { #expect(gb[i].isApproximatelyEqual(to: ga[i], absoluteTolerance: 1e-12)) }
     }
+}
+
+@Test("Gaussian noise: training only, σ as declared, reproducible from the seed, on sparse input only the stored entries")
+func gaussianNoise() throws {
+    let graph = try Graph(inputSize: 4000) { GaussianNoise(standardDeviation: 0.5) }
+    let x = Tensor<Double>.ones([1, 4000])
+    #expect(try graph.predict(x, parameters: Parameters()) == x)
+    func noisy(seed: UInt64) throws -> Tensor<Double> {
+        let tape = Tape<Double>()
+        return try graph(.constant(x), parameters: [], context: ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed))).value
+    }
+    let y = try noisy(seed: 3)
+    let (again, other) = (try noisy(seed: 3), try noisy(seed: 4))
+    #expect(y == again && y != other)
+    let noise = y - x
+    #expect(abs(noise.mean().scalar) < 0.03 && abs(noise.squared().mean().scalar.squareRoot() - 0.5) < 0.03)
+
+    let sparseGraph = try Graph { Input("r", sparse: 5); GaussianNoise(standardDeviation: 0.5) }
+    let s = SparseMatrix<Double>(rows: 2, columns: 5, rowIndices: [0, 1], columnIndices: [3, 0], values: [4, 2])
+    let tape = Tape<Double>(recording: false)
+    let out = try sparseGraph.evaluation(.sparse(s), parameters: [], context: ForwardContext(tape: tape, isTraining: true)).output().value
+    for r in 0..<2 {
+        for c in 0..<5 where !(r == 0 && c == 3) && !(r == 1 && c == 0) { #expect(out[r, c] == 0) }
+    }
+    #expect(out[0, 3] != 4 && out[1, 0] != 2)
 }

@@ -139,15 +139,23 @@ public struct GaussianNoise: Layer {
     public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
                                               context: ForwardContext<Scalar>) -> LayerValue<Scalar> {
         guard context.isTraining, standardDeviation > 0 else { return inputs[0] }
-        func noise(_ count: Int) -> [Scalar] {
-            (0..<count).map { _ in Scalar(standardDeviation * context.generator.nextNormal()) }
-        }
         switch inputs[0] {
         case .sparse(let s):
-            return .sparse(s.replacingValues(zip(s.values, noise(s.nonzeroCount)).map { $0 + $1 }))
+            let noise: [Scalar] = GaussianNoise.noise(s.nonzeroCount, standardDeviation: standardDeviation, generator: &context.generator)
+            return .sparse(s.replacingValues(zip(s.values, noise).map { $0 + $1 }))
         case .dense(let v):
-            return .dense(v + Tensor(shape: v.shape, scalars: noise(v.value.count)))
+            let noise: [Scalar] = GaussianNoise.noise(v.value.count, standardDeviation: standardDeviation, generator: &context.generator)
+            return .dense(v + Tensor(shape: v.shape, scalars: noise))
         case .ids: preconditionFailure("GaussianNoise: ids input")
         }
+    }
+
+    /// `count` draws of N(0, σ²). Specialised, like ``Dropout/masked(_:rate:generator:)``: the
+    /// layer's `forward` runs generic through the `Layer` protocol, and a per-element loop left
+    /// there pays witness-table calls per element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func noise<Scalar: TensorScalar>(_ count: Int, standardDeviation: Double, generator: inout SplitMix64) -> [Scalar] {
+        (0..<count).map { _ in Scalar(standardDeviation * generator.nextNormal()) }
     }
 }

@@ -151,6 +151,7 @@ public struct Graph: Layer, CustomStringConvertible {
         for (i, node) in nodes.enumerated() {
             switch node.source {
             case .input(let inputName, let shape):
+                guard !inputName.isEmpty else { throw GraphError("Graph: an input of shape \(shape) has an empty name") }
                 if let other = inputs.first(where: { $0.name == inputName }) {
                     throw GraphError("Graph: two inputs are named '\(inputName)' (\(other.shape) and \(shape))")
                 }
@@ -160,6 +161,7 @@ public struct Graph: Layer, CustomStringConvertible {
             case .layer(let layer, let inputNodes):
                 let label = layer.name ?? String(layerCalls)
                 layerCalls += 1
+                guard !label.isEmpty else { throw GraphError("\(layer.kind): a layer's name cannot be empty (nil generates one)") }
                 let inputSteps = inputNodes.map { position[ObjectIdentifier($0)]! }
                 let inputShapes = inputSteps.map { steps[$0].shape }
                 let shape: NodeShape

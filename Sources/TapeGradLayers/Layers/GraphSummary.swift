@@ -21,10 +21,11 @@ extension Graph {
         }
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max()! }
         func line(_ row: [String]) -> String {
-            (0..<5).map { c in
+            let text = (0..<5).map { c in
                 let pad = String(repeating: " ", count: widths[c] - row[c].count)
                 return c == 4 ? pad + row[c] : row[c] + pad
             }.joined(separator: "  ")
+            return String(text.reversed().drop { $0 == " " }.reversed())
         }
         let rule = String(repeating: "─", count: widths.reduce(8, +))
         var lines = [line(rows[0]), rule] + rows.dropFirst().map(line) + [rule]
