@@ -44,7 +44,7 @@ public struct GraphError: Error, CustomStringConvertible, Sendable, Equatable {
 /// LAYER is the layer's name, or for an unnamed layer its position among the graph's layer
 /// calls (`encoder.weight`, `1.bias`). A named layer applied twice shares its parameters; two
 /// different layers under one name are an error. ``Tie`` statements compute a parameter from
-/// others. The parameters are listed in node order, each stored one once.
+/// others. The parameters are listed in node order, each stored parameter once.
 public struct Graph: Layer, CustomStringConvertible {
     /// One node, in an order where inputs come before their consumers.
     struct Step: Sendable {
