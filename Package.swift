@@ -35,6 +35,10 @@ let package = Package(
         .executable(name: "tapegrad-bench", targets: ["tapegrad-bench"]),
         .executable(name: "fit-sine", targets: ["fit-sine"]),
         .executable(name: "safetensors-writer", targets: ["safetensors-writer"]),
+        .executable(name: "matrix-factorization", targets: ["matrix-factorization"]),
+        .executable(name: "neumf", targets: ["neumf"]),
+        .executable(name: "cdae", targets: ["cdae"]),
+        .executable(name: "autorec-tied", targets: ["autorec-tied"]),
     ],
     dependencies: [],
     targets: [
@@ -59,6 +63,13 @@ let package = Package(
                           exclude: ["reference"], swiftSettings: speed),
         .executableTarget(name: "fit-sine", dependencies: ["TapeGradLayers"], path: "Examples/fit-sine",
                           swiftSettings: speed),
+        // The model zoo: recommenders declared as layer graphs, trained and evaluated by the
+        // rating-regression harness (Docs/Models.md).
+        .executableTarget(name: "matrix-factorization", dependencies: ["AutoRecCLI"], path: "Examples/matrix-factorization",
+                          swiftSettings: speed),
+        .executableTarget(name: "neumf", dependencies: ["AutoRecCLI"], path: "Examples/neumf", swiftSettings: speed),
+        .executableTarget(name: "cdae", dependencies: ["AutoRecCLI"], path: "Examples/cdae", swiftSettings: speed),
+        .executableTarget(name: "autorec-tied", dependencies: ["AutoRecCLI"], path: "Examples/autorec-tied", swiftSettings: speed),
         // Saves a checkpoint in a loop; the crash-safety test kills it mid-save.
         .executableTarget(name: "safetensors-writer", dependencies: ["TapeGradLayers"], path: "Examples/safetensors-writer"),
 
@@ -68,6 +79,8 @@ let package = Package(
         .testTarget(name: "TapeGradTests", dependencies: ["TapeGrad", "TapeGradCheck"]),
         .testTarget(name: "TapeGradLayersTests", dependencies: ["TapeGradLayers", "TapeGradCheck", "TapeGradTestSupport"]),
         .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "AutoRecCLI", "TapeGradCheck", "TapeGradTestSupport"]),
+        .testTarget(name: "ModelZooTests", dependencies: ["matrix-factorization", "neumf", "cdae", "autorec-tied",
+                                                           "AutoRec", "TapeGradCheck"]),
     ],
     swiftLanguageModes: [.v6]
 )

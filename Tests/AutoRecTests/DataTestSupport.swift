@@ -32,15 +32,10 @@ final class TemporaryDirectory {
 /// MovieLens may not be redistributed, so the tests that need it are skipped when it is missing.
 enum MovieLens100K {
     static let directory: String? = {
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["TAPEGRAD_DATA"], !env.isEmpty {
-            candidates += [env, (env as NSString).appendingPathComponent("ml-100k")]
-        }
         // #filePath is <root>/Tests/AutoRecTests/<file>.swift.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent("../shared/data/ml-100k").standardized.path)
-        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("u.data")) }
+        return DataDirectory.movieLens100K(base: root.path)
     }()
 
     static var isAvailable: Bool { directory != nil }

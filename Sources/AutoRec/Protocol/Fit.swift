@@ -136,6 +136,22 @@ public struct Divergence: Sendable, Codable, Equatable, CustomStringConvertible 
     /// That loss (NaN or ±∞).
     public var loss: Double
 
+    /// Records a divergence.
+    public init(phase: String, run: Int, lambda: Double, epoch: Int, loss: Double) {
+        self.phase = phase
+        self.run = run
+        self.lambda = lambda
+        self.epoch = epoch
+        self.loss = loss
+    }
+
+    /// The divergence of a training run that stopped on a non-finite loss; nil for a run that
+    /// did not diverge.
+    public init?(_ result: TrainingResult, phase: String, run: Int, lambda: Double) {
+        guard result.stopReason == .diverged, let last = result.history.last else { return nil }
+        self.init(phase: phase, run: run, lambda: lambda, epoch: last.epoch, loss: last.trainLoss)
+    }
+
     /// `training diverged at epoch E (λ search run R, λ = L): the training loss became NaN`.
     public var description: String {
         "training diverged at epoch \(epoch) (\(phase) run \(run), λ = \(compactNumber(lambda))): "
@@ -362,7 +378,7 @@ public struct AutoRecFitter: Sendable {
             validationValues.append(validator.warmValues(configuration: self.configuration, lambda: lambda, parameters: parameters))
             trials.append(LambdaTrial(lambda: lambda, validationRMSE: result.bestValidation ?? .infinity,
                                       bestEpoch: result.selectedEpoch,
-                                      divergence: divergence(of: result, phase: "λ search", run: trials.count + 1, lambda: lambda),
+                                      divergence: Divergence(result, phase: "λ search", run: trials.count + 1, lambda: lambda),
                                       history: result.history))
             if trials.min(by: { $0.validationRMSE < $1.validationRMSE })!.lambda == lambda {
                 keep = (parameters, result.history, result.stopReason, state)
@@ -424,7 +440,7 @@ public struct AutoRecFitter: Sendable {
                     let (parameters, result, state) = try run(on: fullInputs, lambda: trial.lambda, epochs: max(trial.bestEpoch, 1),
                                                        validator: nil, phase: "final", runNumber: number, runs: runs + total,
                                                        progress: progress, seedOffset: UInt64(j))
-                    if let divergence = divergence(of: result, phase: "final", run: number, lambda: trial.lambda) {
+                    if let divergence = Divergence(result, phase: "final", run: number, lambda: trial.lambda) {
                         throw FitError("\(divergence); try a smaller learning rate or another optimizer")
                     }
                     members.append(parameters)
@@ -449,12 +465,6 @@ public struct AutoRecFitter: Sendable {
                          trainSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                          secondsPerEpoch: secondsPerEpoch, stopReason: chosen.reason, optimizerState: chosen.state,
                          blend: nil, validationWarmValues: validator.pairs.warmInWarmOrder(averagedValues))
-    }
-
-    /// The divergence of a run that stopped on a non-finite loss, else nil.
-    private func divergence(of result: TrainingResult, phase: String, run: Int, lambda: Double) -> Divergence? {
-        guard result.stopReason == .diverged, let last = result.history.last else { return nil }
-        return Divergence(phase: phase, run: run, lambda: lambda, epoch: last.epoch, loss: last.trainLoss)
     }
 
     /// One training run from fresh weights.
@@ -485,35 +495,49 @@ public struct AutoRecFitter: Sendable {
             return model.objective(batch, parameters: p, lambda: lambda * Double(batch.rows) / Double(max(matrix.rows, 1)),
                                    seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ seedOffset &+ step)
         }
-        let result: TrainingResult
-        let state: Parameters<Float>
-        switch options.optimizer {
-        case .rprop:
-            var o = Rprop<Float>(learningRate: rate ?? 0.01)
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
-        case .lbfgs:
-            var o = LBFGS<Float>()
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: fullBatch,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
-        case .adam:
-            var o = Adam<Float>(learningRate: rate ?? 1e-3)
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
-        case .sgd:
-            var o = SGD<Float>(learningRate: rate ?? 1e-4, momentum: 0.9)
-            result = train(&parameters, optimizer: &o, configuration: trainingConfiguration, batches: miniBatches,
-                           objective: objective, validate: validate, callback: callback)
-            state = o.state
-        }
+        let (result, state) = options.optimizer.train(&parameters, learningRate: rate, configuration: trainingConfiguration,
+                                                      batches: options.optimizer.isFullBatch ? fullBatch : miniBatches,
+                                                      objective: objective, validate: validate, callback: callback)
         if let last = result.history.last {
             _ = progress(FitProgress(phase: phase, lambda: lambda, record: last, maxEpochs: epochs, run: runNumber, runs: runs,
                                      runEnded: true))
         }
         return (parameters, result, state)
+    }
+}
+
+extension OptimizerChoice {
+    /// Whether the optimizer steps on the whole training set at once (Rprop and L-BFGS need
+    /// the exact gradient) rather than on mini-batches.
+    public var isFullBatch: Bool { self == .rprop || self == .lbfgs }
+
+    /// Runs ``train(_:optimizer:configuration:batches:objective:validate:callback:)`` with this
+    /// optimizer at `learningRate` (nil: its default, Rprop's initial step 0.01, Adam 1e-3,
+    /// SGD 1e-4 with momentum 0.9; L-BFGS has none) and returns the result and the optimizer's
+    /// final state.
+    public func train<Batch>(_ parameters: inout Parameters<Float>, learningRate rate: Float?,
+                             configuration: TrainingConfiguration, batches: (Int) -> [Batch],
+                             objective: (Batch, Parameters<Float>) -> (loss: Float, gradient: Parameters<Float>),
+                             validate: ((Parameters<Float>) -> Double)?,
+                             callback: (EpochRecord) -> Bool) -> (TrainingResult, Parameters<Float>) {
+        func run<O: Optimizer>(_ o: inout O) -> TrainingResult where O.Scalar == Float {
+            TapeGradLayers.train(&parameters, optimizer: &o, configuration: configuration, batches: batches,
+                                 objective: objective, validate: validate, callback: callback)
+        }
+        switch self {
+        case .rprop:
+            var o = Rprop<Float>(learningRate: rate ?? 0.01)
+            return (run(&o), o.state)
+        case .lbfgs:
+            var o = LBFGS<Float>()
+            return (run(&o), o.state)
+        case .adam:
+            var o = Adam<Float>(learningRate: rate ?? 1e-3)
+            return (run(&o), o.state)
+        case .sgd:
+            var o = SGD<Float>(learningRate: rate ?? 1e-4, momentum: 0.9)
+            return (run(&o), o.state)
+        }
     }
 }
 

@@ -103,15 +103,16 @@ public struct QueryPattern: Sendable {
     }
 }
 
-/// User–item pairs to predict, arranged once: which pairs are warm (user and item both have
-/// training ratings) and the query pattern of the warm ones. Prediction and validation share it,
-/// so both apply the protocol the same way: reconstruct from the training rows, clip to the
-/// scale, and give cold pairs the scale's midpoint.
+/// User–item pairs to predict, arranged once: which pairs are warm (``WarmPairs``) and the
+/// query pattern of the warm ones. Prediction and validation share it, so both apply the
+/// protocol the same way: reconstruct from the training rows, then ``WarmPairs/finish(_:scale:)``.
 struct PairQuery {
+    /// Which pairs are warm.
+    let pairs: WarmPairs
     /// The number of pairs asked for.
-    let count: Int
+    var count: Int { pairs.count }
     /// The caller's indices of the warm pairs.
-    let warm: [Int]
+    var warm: [Int] { pairs.indices }
     /// The warm pairs as a pattern over the instance matrix.
     let queries: QueryPattern
 
@@ -119,12 +120,8 @@ struct PairQuery {
     /// model has never seen) count as cold.
     init(users: [Int32], items: [Int32], ratingsPerUser perUser: [Int32], ratingsPerItem perItem: [Int32],
          inputs: InstanceMatrix) {
-        precondition(users.count == items.count, "PairQuery: \(users.count) users for \(items.count) items")
-        count = users.count
-        warm = (0..<users.count).filter { k in
-            let (u, i) = (Int(users[k]), Int(items[k]))
-            return u >= 0 && i >= 0 && u < perUser.count && i < perItem.count && perUser[u] > 0 && perItem[i] > 0
-        }
+        pairs = WarmPairs(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem)
+        let warm = pairs.indices
         let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { users[$0] }, items: warm.map { items[$0] },
                                                             kind: inputs.kind)
         queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
@@ -181,20 +178,14 @@ struct PairQuery {
     }
 
     /// Warm values in warm order (``warmInWarmOrder(_:)``) clipped and put in the caller's
-    /// order, with the midpoint for cold pairs.
+    /// order, with the default for cold pairs (``WarmPairs/finish(_:scale:)``).
     func finish(warmOrder values: [Float], scale: RatingScale) -> [Float] {
-        var result = [Float](repeating: Float(scale.midpoint), count: count)
-        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
-        for (k, v) in values.enumerated() { result[warm[k]] = min(max(v, low), high) }
-        return result
+        pairs.finish(values, scale: scale)
     }
 
     /// Warm values (pattern order, from ``warmValues(model:ensemble:inputs:)``) clipped to
-    /// `scale` and put in the caller's order, with the midpoint for cold pairs.
+    /// `scale` and put in the caller's order, with the default for cold pairs.
     func finish(_ values: [Float], scale: RatingScale) -> [Float] {
-        var result = [Float](repeating: Float(scale.midpoint), count: count)
-        let (low, high) = (Float(scale.minimum), Float(scale.maximum))
-        for (p, v) in values.enumerated() { result[warm[queries.order[p]]] = min(max(v, low), high) }
-        return result
+        pairs.finish(warmInWarmOrder(values), scale: scale)
     }
 }

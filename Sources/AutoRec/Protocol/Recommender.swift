@@ -72,7 +72,7 @@ public struct Recommender: Sendable {
     private let blendInputs: [InstanceMatrix]
 
     /// The default rating for cold users and items.
-    public var defaultRating: Float { Float(scale.midpoint) }
+    public var defaultRating: Float { WarmPairs.defaultRating(on: scale) }
 
     /// Predicted ratings for user–item index pairs (indices into `training`'s id maps),
     /// clipped, with the default for cold users and items. Cost O(pairs · hidden) plus one
