@@ -46,6 +46,7 @@ func runMatmulBenchmark(_ raw: [String]) throws {
     let gflops = flops / median(times) / 1e9
 
     var reference: Double?
+    var referenceKernel = "unknown (threadpoolctl not installed)"
     if args.has("compare") {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("reference/gemm_reference.py").path
@@ -58,6 +59,14 @@ func runMatmulBenchmark(_ raw: [String]) throws {
            let object = try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any],
            let results = object["results"] as? [[String: Any]], let value = results.first?["gflops"] as? Double {
             reference = value
+            // Which OpenBLAS kernel (core type) numpy ran, as threadpoolctl reports it.
+            if let libraries = object["openblas"] as? [[String: Any]] {
+                let kernels = libraries.compactMap { lib -> String? in
+                    guard let api = lib["internal_api"] as? String else { return nil }
+                    return "\(api) \(lib["version"] as? String ?? "?") \(lib["architecture"] as? String ?? "?")"
+                }
+                if !kernels.isEmpty { referenceKernel = kernels.joined(separator: ", ") }
+            }
         } else {
             printError("--compare: the numpy reference did not run (is numpy installed?); skipping it")
         }
@@ -70,14 +79,21 @@ func runMatmulBenchmark(_ raw: [String]) throws {
         o.set("transpose", transpose)
         o.set("dtype", dtype)
         o.set("threads", threads)
+        o.set("cpu_level", CPULevel.current.description)
         o.set("gflops", gflops)
         o.set("seconds", times)
-        if let reference { o.set("numpy_gflops", reference); o.set("ratio_to_numpy", gflops / reference) }
+        if let reference {
+            o.set("numpy_gflops", reference)
+            o.set("numpy_kernel", referenceKernel)
+            o.set("ratio_to_numpy", gflops / reference)
+        }
         print(o.text)
     } else {
-        print(String(format: "%@ %@ %@, %d threads: %.1f GFLOP/s (median of %d)", shapeText, transpose, dtype, threads, gflops, reps))
+        print(String(format: "%@ %@ %@, %d threads, kernels at %@: %.1f GFLOP/s (median of %d)", shapeText, transpose,
+                     dtype, threads, CPULevel.current.description, gflops, reps))
         if let reference {
-            print(String(format: "numpy/OpenBLAS: %.1f GFLOP/s; TapeGrad reaches %.0f%% of it", reference, 100 * gflops / reference))
+            print(String(format: "numpy/OpenBLAS (%@): %.1f GFLOP/s; TapeGrad reaches %.0f%% of it", referenceKernel,
+                         reference, 100 * gflops / reference))
         }
     }
 }
