@@ -71,25 +71,28 @@ public enum Gemm {
 }
 
 extension Gemm {
-    /// `sgemm` with the packed path forced to `level` (clamped to the hardware's), so tests can
-    /// run every level on one machine without changing the process-wide level.
+    /// `sgemm` with the packed path run at `level` (clamped to the hardware's), so tests can run
+    /// every level on one machine without changing the process-wide level; `packed` sends small
+    /// products through the packed path too, so its ragged edges are tested at every level.
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Float, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, level: CPULevel) {
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, level: CPULevel,
+                      packed: Bool = false) {
         gemmDriver(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads,
-                   level: min(level, CPULevel.hardware).cValue)
+                   level: min(level, CPULevel.hardware).cValue, packed: packed)
     }
 
     /// `dgemm` with the packed path forced to `level` (clamped to the hardware's).
     static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Double, a: UnsafePointer<Double>, lda: Int,
                       b: UnsafePointer<Double>, ldb: Int,
-                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, threads: Int, level: CPULevel) {
+                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, threads: Int, level: CPULevel,
+                      packed: Bool = false) {
         gemmDriver(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads,
-                   level: min(level, CPULevel.hardware).cValue)
+                   level: min(level, CPULevel.hardware).cValue, packed: packed)
     }
 }
 
@@ -205,14 +208,14 @@ func gemmDriver<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: In
                                alpha: T, a: UnsafePointer<T>, lda: Int,
                                b: UnsafePointer<T>, ldb: Int,
                                beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int,
-                               level: tg_cpu_level) {
+                               level: tg_cpu_level, packed: Bool = false) {
     precondition(m >= 0 && n >= 0 && k >= 0, "Gemm: negative dimension")
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {
         gemmScale(m: m, n: n, beta: beta, c: c, ldc: ldc)
         return
     }
-    if m &* n &* k <= T.gemmDirectMax || m == 1 || n == 1 {
+    if !packed && (m &* n &* k <= T.gemmDirectMax || m == 1 || n == 1) {
         gemmDirect(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
