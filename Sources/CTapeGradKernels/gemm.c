@@ -410,3 +410,154 @@ void NAME(tg_cpu_level level, long kc, long rows, long cols, const T *packed_a, 
 
 TG_MACRO(float, tg_sgemm_macro, tg_sgemm_blocking, s_ukr)
 TG_MACRO(double, tg_dgemm_macro, tg_dgemm_blocking, d_ukr)
+
+// MARK: - Direct path for small products
+
+// Small products skip packing: a 4-row × 2-vector tile of C (then, for the rest, one or two
+// vectors along a row) is accumulated in registers over the whole k loop and written once. Columns of a transposed B, and the ragged
+// end of a row, are dot products. One body, written over a GCC/Clang vector type and
+// instantiated per level (32-byte vectors split in two for the portable path); the compiler may
+// contract its multiply-adds into FMAs at the AVX2 and AVX-512 levels only.
+#define TG_DIRECT_BODY(T, VF)                                                                        \
+    enum { W = sizeof(VF) / sizeof(T) };                                                              \
+    const long aRow = transA ? 1 : lda, aCol = transA ? lda : 1;                                      \
+    long i = 0;                                                                                       \
+    if (!transB) {                                                                                    \
+        /* Four rows at a time share each vector of B: eight independent accumulators. */           \
+        for (; i + 4 <= m; i += 4) {                                                                  \
+            const T *a0 = a + i * aRow;                                                               \
+            for (long j = 0; j + 2 * W <= n; j += 2 * W) {                                            \
+                VF acc[4][2] = {{{0}}};                                                               \
+                const T *bp = b + j;                                                                  \
+                for (long p = 0; p < k; p++, bp += ldb) {                                             \
+                    VF b0, b1;                                                                        \
+                    memcpy(&b0, bp, sizeof b0);                                                       \
+                    memcpy(&b1, bp + W, sizeof b1);                                                   \
+                    for (int r = 0; r < 4; r++) {                                                     \
+                        VF s = (VF){0} + a0[r * aRow + p * aCol];                                     \
+                        acc[r][0] += s * b0;                                                          \
+                        acc[r][1] += s * b1;                                                          \
+                    }                                                                                 \
+                }                                                                                     \
+                for (int r = 0; r < 4; r++) {                                                         \
+                    T *cr = c + (i + r) * ldc + j;                                                    \
+                    for (int h = 0; h < 2; h++) {                                                     \
+                        VF x = acc[r][h] * alpha;                                                     \
+                        if (beta != 0) {                                                              \
+                            VF old;                                                                   \
+                            memcpy(&old, cr + h * W, sizeof old);                                     \
+                            x += beta * old;                                                          \
+                        }                                                                             \
+                        memcpy(cr + h * W, &x, sizeof x);                                             \
+                    }                                                                                 \
+                }                                                                                     \
+            }                                                                                         \
+        }                                                                                             \
+        /* The rest of each row of that block: one row at a time below, from column n0. */          \
+    }                                                                                                 \
+    const long n0 = transB ? 0 : n / (2 * W) * (2 * W);                                               \
+    for (long r = 0; r < m; r++) {                                                                    \
+        T *crow = c + r * ldc;                                                                        \
+        const T *ai = a + r * aRow;                                                                   \
+        long j = r < i ? n0 : 0;                                                                      \
+        if (!transB) {                                                                                \
+            for (; j + 2 * W <= n; j += 2 * W) {                                                      \
+                VF acc0 = {0}, acc1 = {0};                                                            \
+                const T *bp = b + j;                                                                  \
+                for (long p = 0; p < k; p++, bp += ldb) {                                             \
+                    VF s = (VF){0} + ai[p * aCol], b0, b1;                                            \
+                    memcpy(&b0, bp, sizeof b0);                                                       \
+                    memcpy(&b1, bp + W, sizeof b1);                                                   \
+                    acc0 += s * b0;                                                                   \
+                    acc1 += s * b1;                                                                   \
+                }                                                                                     \
+                VF r0 = acc0 * alpha, r1 = acc1 * alpha;                                              \
+                if (beta != 0) {                                                                      \
+                    VF c0, c1;                                                                        \
+                    memcpy(&c0, crow + j, sizeof c0);                                                 \
+                    memcpy(&c1, crow + j + W, sizeof c1);                                             \
+                    r0 += beta * c0;                                                                  \
+                    r1 += beta * c1;                                                                  \
+                }                                                                                     \
+                memcpy(crow + j, &r0, sizeof r0);                                                     \
+                memcpy(crow + j + W, &r1, sizeof r1);                                                 \
+            }                                                                                         \
+            for (; j + W <= n; j += W) {                                                              \
+                VF acc = {0};                                                                         \
+                const T *bp = b + j;                                                                  \
+                for (long p = 0; p < k; p++, bp += ldb) {                                             \
+                    VF s = (VF){0} + ai[p * aCol], b0;                                                \
+                    memcpy(&b0, bp, sizeof b0);                                                       \
+                    acc += s * b0;                                                                    \
+                }                                                                                     \
+                VF r = acc * alpha;                                                                   \
+                if (beta != 0) {                                                                      \
+                    VF c0;                                                                            \
+                    memcpy(&c0, crow + j, sizeof c0);                                                 \
+                    r += beta * c0;                                                                   \
+                }                                                                                     \
+                memcpy(crow + j, &r, sizeof r);                                                       \
+            }                                                                                         \
+        }                                                                                             \
+        for (; j < n; j++) {                                                                          \
+            const T *bj = transB ? b + j * ldb : b + j;                                               \
+            const long bStep = transB ? 1 : ldb;                                                      \
+            long p = 0;                                                                               \
+            T sum = 0;                                                                                \
+            if (!transA && transB) {                                                                  \
+                /* Both operands contiguous along k: a vector dot product. */                         \
+                VF acc = {0};                                                                         \
+                for (; p + W <= k; p += W) {                                                          \
+                    VF x, y;                                                                          \
+                    memcpy(&x, ai + p, sizeof x);                                                     \
+                    memcpy(&y, bj + p, sizeof y);                                                     \
+                    acc += x * y;                                                                     \
+                }                                                                                     \
+                for (int l = 0; l < W; l++) sum += acc[l];                                            \
+            }                                                                                         \
+            for (; p < k; p++) sum += ai[p * aCol] * bj[p * bStep];                                   \
+            crow[j] = beta == 0 ? alpha * sum : alpha * sum + beta * crow[j];                         \
+        }                                                                                             \
+    }
+
+#define TG_DIRECT_ARGS(T)                                                                            \
+    int transA, int transB, long m, long n, long k, T alpha, const T *a, long lda, const T *b,       \
+        long ldb, T beta, T *c, long ldc
+
+typedef double tg_v4d __attribute__((vector_size(32)));
+typedef float tg_v8f __attribute__((vector_size(32)));
+
+#pragma clang fp contract(off)
+static void s_direct_portable(TG_DIRECT_ARGS(float)) { TG_DIRECT_BODY(float, tg_v8f) }
+static void d_direct_portable(TG_DIRECT_ARGS(double)) { TG_DIRECT_BODY(double, tg_v4d) }
+#pragma clang fp contract(on)
+
+#if TG_X86
+typedef float tg_v16f __attribute__((vector_size(64)));
+typedef double tg_v8d __attribute__((vector_size(64)));
+
+#pragma clang fp contract(fast)
+TG_TARGET_AVX2 static void s_direct_avx2(TG_DIRECT_ARGS(float)) { TG_DIRECT_BODY(float, tg_v8f) }
+TG_TARGET_AVX2 static void d_direct_avx2(TG_DIRECT_ARGS(double)) { TG_DIRECT_BODY(double, tg_v4d) }
+TG_TARGET_AVX512 static void s_direct_avx512(TG_DIRECT_ARGS(float)) { TG_DIRECT_BODY(float, tg_v16f) }
+TG_TARGET_AVX512 static void d_direct_avx512(TG_DIRECT_ARGS(double)) { TG_DIRECT_BODY(double, tg_v8d) }
+#pragma clang fp contract(on)
+#endif
+
+void tg_sgemm_direct(tg_cpu_level level, TG_DIRECT_ARGS(float)) {
+#if TG_X86
+    if (level >= TG_CPU_AVX512) { s_direct_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+    if (level == TG_CPU_AVX2) { s_direct_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+#endif
+    (void)level;
+    s_direct_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void tg_dgemm_direct(tg_cpu_level level, TG_DIRECT_ARGS(double)) {
+#if TG_X86
+    if (level >= TG_CPU_AVX512) { d_direct_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+    if (level == TG_CPU_AVX2) { d_direct_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+#endif
+    (void)level;
+    d_direct_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

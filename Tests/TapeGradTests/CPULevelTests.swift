@@ -1,5 +1,5 @@
 // Every CPU level of the C kernels that this machine supports, run side by side: GEMM through
-// the packed path at each level is checked against the naive Double product (the bound of
+// the packed path and the direct path at each level is checked against the naive Double product (the bound of
 // GemmTests) and against the portable level, and the vectorised sigmoid against libm. The level
 // is a parameter of the kernel entry, never the process-wide setting, so these tests can run in
 // parallel with everything else. The portable level runs on every machine, so arm64 and older
@@ -12,14 +12,16 @@ import Testing
 /// The levels this machine can run (the higher ones are skipped, not faked).
 let supportedLevels = CPULevel.allCases.filter { $0 <= CPULevel.hardware }
 
-func levelGemmS(_ level: CPULevel) -> GemmTestCall<Float> {
+/// GEMM at `level`; `packed` sends even the smallest products through the packed path, otherwise
+/// small ones take the direct kernel of that level.
+func levelGemmS(_ level: CPULevel, packed: Bool = true) -> GemmTestCall<Float> {
     { Gemm.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9,
-                 beta: $10, c: $11, ldc: $12, threads: $13, level: level, packed: true) }
+                 beta: $10, c: $11, ldc: $12, threads: $13, level: level, packed: packed) }
 }
 
-func levelGemmD(_ level: CPULevel) -> GemmTestCall<Double> {
+func levelGemmD(_ level: CPULevel, packed: Bool = true) -> GemmTestCall<Double> {
     { Gemm.dgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9,
-                 beta: $10, c: $11, ldc: $12, threads: $13, level: level, packed: true) }
+                 beta: $10, c: $11, ldc: $12, threads: $13, level: level, packed: packed) }
 }
 
 /// Runs one case at `level` and at the portable level on the same inputs and returns how many
@@ -80,6 +82,24 @@ struct CPULevelTests {
         for (i, t) in gemmRandomCases(count: 150, seed: 11, sizes: gemmSmallSizes).enumerated() {
             #expect(gemmCheckCase(t, threads: 1 + i % 2, seed: UInt64(i), levelGemmS(level)) == 0, "\(level) sgemm \(t)")
             #expect(gemmCheckCase(t, threads: 1 + i % 2, seed: UInt64(i), levelGemmD(level)) == 0, "\(level) dgemm \(t)")
+        }
+    }
+
+    @Test("direct (unpacked) sgemm/dgemm at each level: small, odd shapes, all transposes, alpha/beta",
+          arguments: supportedLevels)
+    func directSmall(level: CPULevel) {
+        for (i, t) in gemmRandomCases(count: 200, seed: 14, sizes: gemmSmallSizes).enumerated() {
+            #expect(gemmCheckCase(t, threads: 1, seed: UInt64(i), levelGemmS(level, packed: false)) == 0, "\(level) sgemm \(t)")
+            #expect(gemmCheckCase(t, threads: 1, seed: UInt64(i), levelGemmD(level, packed: false)) == 0, "\(level) dgemm \(t)")
+        }
+        // Single rows and columns (GEMV shapes) always take the direct kernel.
+        for (i, (m, n, k)) in [(1, 100, 243), (243, 1, 100), (1, 37, 5), (29, 1, 64)].enumerated() {
+            for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+                let t = GemmTestCase(transA: transA, transB: transB, m: m, n: n, k: k, alpha: -1.5, beta: 0.5,
+                                     padA: 2, padB: 1, padC: 1)
+                #expect(gemmCheckCase(t, threads: 1, seed: UInt64(i), levelGemmS(level, packed: false)) == 0, "\(level) sgemm \(t)")
+                #expect(gemmCheckCase(t, threads: 1, seed: UInt64(i), levelGemmD(level, packed: false)) == 0, "\(level) dgemm \(t)")
+            }
         }
     }
 

@@ -72,6 +72,14 @@ void tg_dgemm_pack_b(tg_cpu_level level, int trans, const double *b, long ldb, l
 void tg_dgemm_macro(tg_cpu_level level, long kc, long rows, long cols, const double *packed_a,
                     const double *packed_b, double *c, long ldc, double alpha, double beta);
 
+/// C = alpha·op(A)·op(B) + beta·C without packing, for small products (row-major, BLAS
+/// semantics; with beta == 0, C is not read), at `level`. `trans*` are 0 or 1.
+void tg_sgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n, long k, float alpha,
+                     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+/// Double version of `tg_sgemm_direct`.
+void tg_dgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n, long k, double alpha,
+                     const double *a, long lda, const double *b, long ldb, double beta, double *c, long ldc);
+
 /// out[i] = 1 / (1 + e^−x[i]) for i < n, without overflow for any x (NaN stays NaN), through a
 /// vectorised exponential within 2·10⁻⁷ relative error of libm's, at `level`. `out` may be `x`.
 void tg_sigmoid_f32(tg_cpu_level level, const float *x, float *out, long n);

@@ -10,22 +10,15 @@
 // run at the same speed; it also pads ragged edges with zeros so the inner loop never branches.
 // All buffers are allocated once per call.
 //
-// Blocking for this machine (Sapphire Rapids class: 48 KiB L1d and 2 MiB L2 per core, a large
-// shared L3). KC = 256 for both types, split into equal slabs (k = 1000 runs as 4 × 250; k ≤ 512
-// runs as one slab, which saves a pass over C: measured 8–10 % faster at k = 500). For each
-// packed B micro-panel (KC×NR: 32 KiB for both types) the micro-kernel sweeps over all MR-row
-// micro-panels of the packed A block, so the B micro-panel stays in L1 while the A block
-// (MC×KC = 480×256 Float or 240×256 Double, 480 KiB) streams from L2. The packed B slab
-// (KC×NC, NC = 4096 columns) lives in L3 and is shared by all threads. For large k, KC = 192,
-// 320, 384 and 512 all measured within noise of 256 on this (shared, noisy) machine.
+// Where the code lives. Blocking and threading are here; packing, the micro-kernels and the
+// direct path for small products are C (CTapeGradKernels/gemm.c), compiled for every CPU level
+// (AVX-512, AVX2+FMA, portable) because the package is built without CPU flags, so that it can
+// be used as a versioned dependency. The level is read once per call (`tg_cpu_level_get`, or a
+// test's explicit level), and the blocking (MR, NR, MC, KC, NC) comes from the same level, since
+// the packed layout depends on the micro-kernel's tile. gemm.c explains the tiles and block sizes.
 //
-// Micro-kernel. An MR×NR = 12×(2 vectors) tile of C lives in 24 AVX-512 accumulators (SIMD16<Float>,
-// NR = 32; SIMD8<Double>, NR = 16). Per k it loads two vectors of B, broadcasts 12 values of A
-// and issues 24 fused multiply-adds, which keeps both FMA ports busy with loads to spare and
-// hides the 4-cycle FMA latency (24 independent chains ≥ 2 ports × 4 cycles). The FMA is spelled
-// `addingProduct`, which lowers to `vfmadd231ps/pd zmm` under `-target-cpu native`; `a * b + c`
-// would be a separate multiply and add because Swift does not contract floating-point ops.
-// Without an AVX-512/FMA target CPU the same code is correct but several times slower.
+// k is split into equal KC slabs (k = 1000 → 2 × 500 rather than 512 + 488) so every pass over C
+// does a full share of work, and k up to `kc_single` runs as one slab, saving a pass over C.
 //
 // Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size, so each
 // worker gets contiguous, equally large blocks; when m is too small for that, the NR micro-panels
@@ -33,10 +26,10 @@
 // private buffer; packing of the shared B slab is itself split between the workers. Fork/join is
 // `parallelFor` (Dispatch `concurrentPerform`), twice per (NC, KC) pair.
 //
-// Small products skip packing altogether (m·n·k ≤ 2^18 for Float, 2^16 for Double, or a single row
-// or column of C): a direct loop nest keeps one or two vectors of a row of C in registers over
-// the whole k loop. Measured on this machine, it beats the packed path up to about 64³ (Float)
-// and 40³ (Double); 32×16×16 takes about 0.3 µs.
+// Small products skip packing altogether (m·n·k ≤ 2^15 for Float, 2^14 for Double, or a single
+// row or column of C): the C direct kernel keeps a tile of C in registers over the whole k loop.
+// On Zen 3 (AVX2) it matched the packed path up to about 32³ and lost beyond (48³: 13 vs 65
+// GFLOP/s, one thread); see Docs/Performance.md.
 
 import CTapeGradKernels
 import Dispatch
@@ -98,20 +91,15 @@ extension Gemm {
 
 // MARK: - Element types
 
-/// What the generic driver needs from an element type: the vector operations of the direct path
-/// (requirements rather than the generic `SIMD` operators, so that the specialised code calls
-/// the concrete SIMD16/SIMD8 operations) and the C kernels of the packed path.
-protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
-    associatedtype GemmVector: SIMD where GemmVector.Scalar == Self
-    /// Lanes per vector of the direct path.
-    static var gemmLanes: Int { get }
+/// What the generic driver needs from an element type: the C kernels (CTapeGradKernels/gemm.c)
+/// of that type.
+protocol GemmScalar: BinaryFloatingPoint {
     /// Up to this many multiply-adds (m·n·k) the direct loop beats packing (measured).
     static var gemmDirectMax: Int { get }
-    static func gemmSplat(_ x: Self) -> GemmVector
-    /// acc + x·y as a separate multiply and add: a fused `addingProduct` becomes a scalar libm
-    /// call per lane when the baseline ISA has no FMA, which is what the package compiles for.
-    static func gemmMulAdd(_ x: GemmVector, _ y: GemmVector, _ acc: GemmVector) -> GemmVector
-    static func gemmMul(_ x: GemmVector, _ y: GemmVector) -> GemmVector
+    /// The unpacked kernel for small products (`tg_sgemm_direct`).
+    static func gemmDirect(_ level: tg_cpu_level, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                           _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
+                           _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
     /// The packed path's blocking at a CPU level (CTapeGradKernels/gemm.c).
     static func gemmBlocking(_ level: tg_cpu_level) -> tg_gemm_blocking
     /// Packs rows×kc of op(A) starting at `a` as mr-row micro-panels (`tg_sgemm_pack_a`).
@@ -127,14 +115,13 @@ protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
 }
 
 extension Float: GemmScalar {
-    typealias GemmVector = SIMD16<Float>
-    @inline(__always) static var gemmLanes: Int { 16 }
-    @inline(__always) static var gemmDirectMax: Int { 262144 }
-    @inline(__always) static func gemmSplat(_ x: Float) -> SIMD16<Float> { SIMD16(repeating: x) }
-    @inline(__always) static func gemmMulAdd(_ x: SIMD16<Float>, _ y: SIMD16<Float>, _ acc: SIMD16<Float>) -> SIMD16<Float> {
-        acc + x * y
+    @inline(__always) static var gemmDirectMax: Int { 32768 }
+    @inline(__always) static func gemmDirect(_ level: tg_cpu_level, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int,
+                                             _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+                                             _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+                                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        tg_sgemm_direct(level, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
-    @inline(__always) static func gemmMul(_ x: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> { x * y }
     @inline(__always) static func gemmBlocking(_ level: tg_cpu_level) -> tg_gemm_blocking { tg_sgemm_blocking(level) }
     @inline(__always) static func gemmPackA(_ level: tg_cpu_level, _ trans: Bool, _ a: UnsafePointer<Float>, _ lda: Int, _ rows: Int,
                                             _ kc: Int, _ mr: Int, _ dst: UnsafeMutablePointer<Float>) {
@@ -152,14 +139,13 @@ extension Float: GemmScalar {
 }
 
 extension Double: GemmScalar {
-    typealias GemmVector = SIMD8<Double>
-    @inline(__always) static var gemmLanes: Int { 8 }
-    @inline(__always) static var gemmDirectMax: Int { 65536 }
-    @inline(__always) static func gemmSplat(_ x: Double) -> SIMD8<Double> { SIMD8(repeating: x) }
-    @inline(__always) static func gemmMulAdd(_ x: SIMD8<Double>, _ y: SIMD8<Double>, _ acc: SIMD8<Double>) -> SIMD8<Double> {
-        acc + x * y
+    @inline(__always) static var gemmDirectMax: Int { 16384 }
+    @inline(__always) static func gemmDirect(_ level: tg_cpu_level, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int,
+                                             _ k: Int, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int,
+                                             _ b: UnsafePointer<Double>, _ ldb: Int, _ beta: Double,
+                                             _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+        tg_dgemm_direct(level, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
-    @inline(__always) static func gemmMul(_ x: SIMD8<Double>, _ y: SIMD8<Double>) -> SIMD8<Double> { x * y }
     @inline(__always) static func gemmBlocking(_ level: tg_cpu_level) -> tg_gemm_blocking { tg_dgemm_blocking(level) }
     @inline(__always) static func gemmPackA(_ level: tg_cpu_level, _ trans: Bool, _ a: UnsafePointer<Double>, _ lda: Int, _ rows: Int,
                                             _ kc: Int, _ mr: Int, _ dst: UnsafeMutablePointer<Double>) {
@@ -174,29 +160,6 @@ extension Double: GemmScalar {
                                             _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ alpha: Double, _ beta: Double) {
         tg_dgemm_macro(level, kc, rows, cols, packedA, packedB, c, ldc, alpha, beta)
     }
-}
-
-@inline(__always)
-func gemmLoad<T: GemmScalar>(_ p: UnsafePointer<T>) -> T.GemmVector {
-    UnsafeRawPointer(p).loadUnaligned(as: T.GemmVector.self)
-}
-
-@inline(__always)
-func gemmStore<T: GemmScalar>(_ p: UnsafeMutablePointer<T>, _ v: T.GemmVector) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: T.GemmVector.self)
-}
-
-@inline(__always)
-func gemmStoreRow<T: GemmScalar>(_ c: UnsafeMutablePointer<T>, _ lanes: Int, _ v0: T.GemmVector, _ v1: T.GemmVector) {
-    gemmStore(c, v0)
-    gemmStore(c + lanes, v1)
-}
-
-@inline(__always)
-func gemmUpdateRow<T: GemmScalar>(_ c: UnsafeMutablePointer<T>, _ lanes: Int, _ v0: T.GemmVector,
-                                  _ v1: T.GemmVector, _ vb: T.GemmVector) {
-    gemmStore(c, T.gemmMulAdd(vb, gemmLoad(c), v0))
-    gemmStore(c + lanes, T.gemmMulAdd(vb, gemmLoad(c + lanes), v1))
 }
 
 @inline(__always) func gemmCeilDiv(_ x: Int, _ y: Int) -> Int { (x + y - 1) / y }
@@ -216,8 +179,7 @@ func gemmDriver<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: In
         return
     }
     if !packed && (m &* n &* k <= T.gemmDirectMax || m == 1 || n == 1) {
-        gemmDirect(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        T.gemmDirect(level, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
     gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
@@ -233,102 +195,6 @@ func gemmScale<T: GemmScalar>(m: Int, n: Int, beta: T, c: UnsafeMutablePointer<T
             row.update(repeating: 0, count: n)
         } else {
             for j in 0..<n { row[j] *= beta }
-        }
-    }
-}
-
-/// Unpacked loop nest for small products. Each output element (or vector of 2·lanes / lanes
-/// elements along a row of C) is accumulated in registers over the whole k loop and written
-/// once, so there is no store-to-load chain through C and no packing cost.
-func gemmDirect<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                               alpha: T, a: UnsafePointer<T>, lda: Int,
-                               b: UnsafePointer<T>, ldb: Int,
-                               beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
-    let lanes = T.gemmLanes
-    let aRow = transA ? 1 : lda, aCol = transA ? lda : 1
-    let va = T.gemmSplat(alpha), vb = T.gemmSplat(beta)
-    // When n is not a multiple of the vector width, copy op(B)'s last n % lanes columns once into
-    // a zero-padded k×lanes buffer, so every row's ragged end is one vector FMA per k.
-    let rem = n % lanes
-    var tail: UnsafeMutablePointer<T>? = nil
-    if !transB && rem != 0 {
-        let buf = UnsafeMutablePointer<T>.allocate(capacity: k * lanes)
-        for p in 0..<k {
-            let src = b + p &* ldb + (n &- rem), dst = buf + p &* lanes
-            for l in 0..<rem { dst[l] = src[l] }
-            for l in rem..<lanes { dst[l] = 0 }
-        }
-        tail = buf
-    }
-    defer { tail?.deallocate() }
-    for i in 0..<m {
-        let crow = c + i &* ldc
-        let ai = a + i &* aRow
-        var j = 0
-        if !transB {
-            // op(B) rows are contiguous: vectors along j.
-            while j &+ 2 &* lanes <= n {
-                var acc0 = T.GemmVector(), acc1 = T.GemmVector()
-                var bp = b + j
-                for p in 0..<k {
-                    let s = T.gemmSplat(ai[p &* aCol])
-                    acc0 = T.gemmMulAdd(s, gemmLoad(bp), acc0)
-                    acc1 = T.gemmMulAdd(s, gemmLoad(bp + lanes), acc1)
-                    bp += ldb
-                }
-                if beta == 0 {
-                    gemmStoreRow(crow + j, lanes, T.gemmMul(va, acc0), T.gemmMul(va, acc1))
-                } else {
-                    gemmUpdateRow(crow + j, lanes, T.gemmMul(va, acc0), T.gemmMul(va, acc1), vb)
-                }
-                j &+= 2 &* lanes
-            }
-            while j &+ lanes <= n {
-                var acc = T.GemmVector()
-                var bp = b + j
-                for p in 0..<k {
-                    acc = T.gemmMulAdd(T.gemmSplat(ai[p &* aCol]), gemmLoad(bp), acc)
-                    bp += ldb
-                }
-                let r = T.gemmMul(va, acc)
-                gemmStore(crow + j, beta == 0 ? r : T.gemmMulAdd(vb, gemmLoad(crow + j), r))
-                j &+= lanes
-            }
-            if j < n {
-                // Ragged end of the row: full vectors from the zero-padded copy of B's last columns.
-                var acc = T.GemmVector()
-                var bp = UnsafePointer(tail!)
-                for p in 0..<k {
-                    acc = T.gemmMulAdd(T.gemmSplat(ai[p &* aCol]), gemmLoad(bp), acc)
-                    bp += lanes
-                }
-                for l in 0..<(n &- j) {
-                    crow[j &+ l] = beta == 0 ? alpha * acc[l] : alpha * acc[l] + beta * crow[j &+ l]
-                }
-                j = n
-            }
-        }
-        // Columns of a transposed B: one dot product each.
-        while j < n {
-            var sum: T = 0
-            do {
-                let bj = b + j &* ldb
-                var p = 0
-                if !transA {
-                    var acc = T.GemmVector()
-                    while p &+ lanes <= k {
-                        acc = T.gemmMulAdd(gemmLoad(ai + p), gemmLoad(bj + p), acc)
-                        p &+= lanes
-                    }
-                    sum = acc.sum()
-                }
-                while p < k {
-                    sum += ai[p &* aCol] * bj[p]
-                    p &+= 1
-                }
-            }
-            crow[j] = beta == 0 ? alpha * sum : alpha * sum + beta * crow[j]
-            j &+= 1
         }
     }
 }
