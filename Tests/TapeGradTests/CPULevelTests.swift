@@ -127,8 +127,8 @@ struct CPULevelTests {
     @Test("each level agrees with the portable level", arguments: supportedLevels.filter { $0 != .portable })
     func agreesWithPortable(level: CPULevel) {
         for (i, t) in gemmRandomCases(count: 40, seed: 13, sizes: gemmBlockedSizes + [7, 12, 16, 33]).enumerated() {
-            #expect(levelDifference(t, level: level, seed: UInt64(i), levelGemmS) == 0, "\(level) sgemm \(t)")
-            #expect(levelDifference(t, level: level, seed: UInt64(i), levelGemmD) == 0, "\(level) dgemm \(t)")
+            #expect(levelDifference(t, level: level, seed: UInt64(i), { levelGemmS($0) }) == 0, "\(level) sgemm \(t)")
+            #expect(levelDifference(t, level: level, seed: UInt64(i), { levelGemmD($0) }) == 0, "\(level) dgemm \(t)")
         }
     }
 
