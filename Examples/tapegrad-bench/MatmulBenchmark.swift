@@ -24,7 +24,7 @@ func runMatmulBenchmark(_ raw: [String]) throws {
     // measures the kernels' efficiency when other processes leave the cores only part of the time.
     let clock = args.string("clock") ?? "wall"
     guard clock == "wall" || clock == "cpu" else { throw UsageError("--clock must be wall or cpu, got '\(clock)'") }
-    let tick: () -> Double = clock == "cpu" ? cpuSeconds : now
+    func tick() -> Double { clock == "cpu" ? cpuSeconds() : now() }
 
     func measure<S: TensorScalar>(_: S.Type) -> [Double] {
         var g = SplitMix64(seed: 1)
