@@ -206,7 +206,11 @@ TG_TARGET_AVX2 static void NAME(long kc, const T *restrict a, const T *restrict 
     VEC c20 = SETZERO(), c21 = SETZERO(), c30 = SETZERO(), c31 = SETZERO();                           \
     VEC c40 = SETZERO(), c41 = SETZERO(), c50 = SETZERO(), c51 = SETZERO();                           \
     for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);               \
+    /* Unrolled by 4 with A prefetched 16 k steps ahead: 1024³ went from 49–66 to 63–74 GFLOP */      \
+    /* per CPU-second in five alternated pairs on the loaded Zen 3 (other shapes within noise). */    \
+    _Pragma("clang loop unroll_count(4)")                                                             \
     for (long p = 0; p < kc; p++) {                                                                   \
+        _mm_prefetch((const char *)(a + 96), _MM_HINT_T0);                                            \
         VEC b0 = LOAD(b), b1 = LOAD(b + LANES);                                                       \
         TG_AVX2_ROW(0, SET1, FMA, a, b0, b1)                                                          \
         TG_AVX2_ROW(1, SET1, FMA, a, b0, b1)                                                          \
