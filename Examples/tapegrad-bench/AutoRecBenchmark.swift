@@ -46,7 +46,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
     if !json {
         print("shape \(shapeText): \(shape.users) users × \(shape.items) items, \(matrix.nonzeroCount) ratings "
               + "(\(String(format: "%.1f", generationSeconds)) s to generate); \(kind == .item ? "I" : "U")-AutoRec k=\(hidden), "
-              + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s")")
+              + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s"), kernels at \(CPULevel.current)")
     }
 
     if args.has("check") {
@@ -100,6 +100,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
         o.set("model", kind.rawValue)
         o.set("hidden", hidden)
         o.set("threads", threads)
+        o.set("cpu_level", CPULevel.current.description)
         o.set("epochs", epochs)
         o.set("seconds_per_epoch", perEpoch)
         o.set("epoch_seconds", times)

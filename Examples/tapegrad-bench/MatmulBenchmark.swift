@@ -6,7 +6,7 @@ import TapeGrad
 /// over repetitions; `--compare` runs numpy/OpenBLAS on the same shape and thread count in the
 /// same run (reference/gemm_reference.py) and prints the ratio.
 func runMatmulBenchmark(_ raw: [String]) throws {
-    let args = try Arguments(raw, options: ["shape", "dtype", "threads", "reps", "transpose"], switches: ["json", "compare"])
+    let args = try Arguments(raw, options: ["shape", "dtype", "threads", "reps", "transpose", "clock"], switches: ["json", "compare"])
     let shapeText = args.string("shape") ?? "1024x1024x1024"
     let dims = shapeText.split(separator: "x").map { Int($0) }
     guard dims.count == 3, dims.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 65_536 }) else {
@@ -20,6 +20,11 @@ func runMatmulBenchmark(_ raw: [String]) throws {
     let (ta, tb) = (transpose.first == "T", transpose.last == "T")
     let threads = try args.positiveInt("threads", default: Parallelism.defaultThreads)!
     let reps = try args.positiveInt("reps", default: 7)!
+    // `cpu` times by the process's CPU seconds (all threads) on both sides: GFLOP per CPU-second
+    // measures the kernels' efficiency when other processes leave the cores only part of the time.
+    let clock = args.string("clock") ?? "wall"
+    guard clock == "wall" || clock == "cpu" else { throw UsageError("--clock must be wall or cpu, got '\(clock)'") }
+    func tick() -> Double { clock == "cpu" ? cpuSeconds() : now() }
 
     func measure<S: TensorScalar>(_: S.Type) -> [Double] {
         var g = SplitMix64(seed: 1)
@@ -28,7 +33,7 @@ func runMatmulBenchmark(_ raw: [String]) throws {
         var c = [S](repeating: 0, count: m * n)
         var times = [Double]()
         for rep in 0...reps {  // the first run warms caches and the thread pool
-            let start = now()
+            let start = tick()
             a.scalars.withUnsafeBufferPointer { pa in
                 b.scalars.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
@@ -37,7 +42,7 @@ func runMatmulBenchmark(_ raw: [String]) throws {
                     }
                 }
             }
-            if rep > 0 { times.append(now() - start) }
+            if rep > 0 { times.append(tick() - start) }
         }
         return times
     }
@@ -46,18 +51,27 @@ func runMatmulBenchmark(_ raw: [String]) throws {
     let gflops = flops / median(times) / 1e9
 
     var reference: Double?
+    var referenceKernel = "unknown (threadpoolctl not installed)"
     if args.has("compare") {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("reference/gemm_reference.py").path
         // OpenBLAS reads its thread count at import; the machine's core-type overrides slow
         // current numpy down (see the env notes), so they are removed for this run only.
-        let run = runPython([script, "--reps", "\(reps)", "--dtypes", dtype == "float" ? "float32" : "float64",
+        let run = runPython([script, "--reps", "\(reps)", "--clock", clock, "--dtypes", dtype == "float" ? "float32" : "float64",
                              "--shape", "bench:\(ta ? "T" : "N"):\(tb ? "T" : "N"):\(m):\(k):\(n)"],
                             environment: ["OPENBLAS_NUM_THREADS": "\(threads)", "OPENBLAS_CORETYPE": nil, "OPENBLAS_L2_SIZE": nil])
         if let run, run.status == 0,
            let object = try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any],
            let results = object["results"] as? [[String: Any]], let value = results.first?["gflops"] as? Double {
             reference = value
+            // Which OpenBLAS kernel (core type) numpy ran, as threadpoolctl reports it.
+            if let libraries = object["openblas"] as? [[String: Any]] {
+                let kernels = libraries.compactMap { lib -> String? in
+                    guard let api = lib["internal_api"] as? String else { return nil }
+                    return "\(api) \(lib["version"] as? String ?? "?") \(lib["architecture"] as? String ?? "?")"
+                }
+                if !kernels.isEmpty { referenceKernel = kernels.joined(separator: ", ") }
+            }
         } else {
             printError("--compare: the numpy reference did not run (is numpy installed?); skipping it")
         }
@@ -69,15 +83,23 @@ func runMatmulBenchmark(_ raw: [String]) throws {
         o.set("shape", shapeText)
         o.set("transpose", transpose)
         o.set("dtype", dtype)
+        o.set("clock", clock)
         o.set("threads", threads)
+        o.set("cpu_level", CPULevel.current.description)
         o.set("gflops", gflops)
         o.set("seconds", times)
-        if let reference { o.set("numpy_gflops", reference); o.set("ratio_to_numpy", gflops / reference) }
+        if let reference {
+            o.set("numpy_gflops", reference)
+            o.set("numpy_kernel", referenceKernel)
+            o.set("ratio_to_numpy", gflops / reference)
+        }
         print(o.text)
     } else {
-        print(String(format: "%@ %@ %@, %d threads: %.1f GFLOP/s (median of %d)", shapeText, transpose, dtype, threads, gflops, reps))
+        print(String(format: "%@ %@ %@, %d threads, kernels at %@: %.1f GFLOP/s%@ (median of %d)", shapeText, transpose,
+                     dtype, threads, CPULevel.current.description, gflops, clock == "cpu" ? " per CPU-second" : "", reps))
         if let reference {
-            print(String(format: "numpy/OpenBLAS: %.1f GFLOP/s; TapeGrad reaches %.0f%% of it", reference, 100 * gflops / reference))
+            print(String(format: "numpy/OpenBLAS (%@): %.1f GFLOP/s; TapeGrad reaches %.0f%% of it", referenceKernel,
+                         reference, 100 * gflops / reference))
         }
     }
 }

@@ -35,8 +35,10 @@ let usage = """
           AutoRec.objective + Rprop.update. Prints the median seconds per epoch and peak RSS.
           --compare also runs reference/autorec_torch.py (PyTorch, dense) when torch imports.
       matmul [--shape MxKxN] [--dtype float|double] [--transpose NN|TN|NT|TT] [--threads N]
-             [--reps N] [--json] [--compare]
+             [--reps N] [--clock wall|cpu] [--json] [--compare]
           C = op(A)·op(B) through the GEMM kernel; --compare runs numpy on the same shape.
+          --clock cpu times both by process CPU seconds (GFLOP per CPU-second; fair with
+          1 thread on a loaded machine, where wall time measures the other tenants).
       ops [--iterations N] [--json]
           Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
       sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N] [--json]

@@ -136,9 +136,9 @@ public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
 }
 
 /// Elementwise logistic function 1 / (1 + e^-x), computed without overflow for any x:
-/// for x < 0 it uses e^x / (1 + e^x), so the exponential never exceeds 1. Float runs 16 lanes
-/// at a time through a vectorised exponential (`Kernels.exp16`, within 2·10⁻⁷ of libm);
-/// Double uses libm.
+/// for x < 0 it uses e^x / (1 + e^x), so the exponential never exceeds 1. Float runs a vector
+/// at a time through a vectorised exponential (`Kernels.sigmoid`, C kernels chosen by CPU
+/// level, within 2·10⁻⁷ of libm); Double uses libm.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

@@ -39,6 +39,51 @@ tg_cpu_level tg_cpu_level_set(tg_cpu_level level);
 /// A short name for a level (`portable`, `avx2`, `avx512`, `avx512bf16`).
 const char *tg_cpu_level_name(tg_cpu_level level);
 
+/// Register and cache blocking of the packed GEMM at one level: the micro-kernel's tile is
+/// `mr` rows × `nr` columns of C; `mc`×`kc` of op(A) and `kc`×`nc` of op(B) are packed at once;
+/// a depth up to `kc_single` runs as one slab (one pass over C) instead of being split.
+typedef struct tg_gemm_blocking {
+    long mr, nr, mc, kc, nc, kc_single;
+} tg_gemm_blocking;
+
+/// The Float GEMM blocking of `level`; the packing and macro-kernel calls of that level use it.
+tg_gemm_blocking tg_sgemm_blocking(tg_cpu_level level);
+/// The Double GEMM blocking of `level`.
+tg_gemm_blocking tg_dgemm_blocking(tg_cpu_level level);
+
+/// Packs `rows`×`kc` of op(A) as `mr`-row micro-panels, each k-major (mr values per k), zero-padding
+/// the last one. `a` points at the block's first element op(A)[0][0]: `a[i*lda + p]` when not
+/// transposed, `a[p*lda + i]` when `trans`. `dst` holds ceil(rows/mr)·mr·kc values.
+void tg_sgemm_pack_a(tg_cpu_level level, int trans, const float *a, long lda, long rows, long kc, long mr, float *dst);
+/// Packs `kc`×`cols` of op(B) as `nr`-column micro-panels, each k-major, zero-padding the last.
+/// `b` points at op(B)[0][0]: `b[p*ldb + j]`, or `b[j*ldb + p]` when `trans`.
+void tg_sgemm_pack_b(tg_cpu_level level, int trans, const float *b, long ldb, long kc, long cols, long nr, float *dst);
+/// C[rows×cols] = alpha·A·B + beta·C over a packed A block and packed B micro-panels of depth
+/// `kc`, with the micro-kernel of `level` (whose blocking gave the packing's mr/nr). With
+/// beta == 0, C is not read.
+void tg_sgemm_macro(tg_cpu_level level, long kc, long rows, long cols, const float *packed_a,
+                    const float *packed_b, float *c, long ldc, float alpha, float beta);
+
+/// Double version of `tg_sgemm_pack_a`.
+void tg_dgemm_pack_a(tg_cpu_level level, int trans, const double *a, long lda, long rows, long kc, long mr, double *dst);
+/// Double version of `tg_sgemm_pack_b`.
+void tg_dgemm_pack_b(tg_cpu_level level, int trans, const double *b, long ldb, long kc, long cols, long nr, double *dst);
+/// Double version of `tg_sgemm_macro`.
+void tg_dgemm_macro(tg_cpu_level level, long kc, long rows, long cols, const double *packed_a,
+                    const double *packed_b, double *c, long ldc, double alpha, double beta);
+
+/// C = alpha·op(A)·op(B) + beta·C without packing, for small products (row-major, BLAS
+/// semantics; with beta == 0, C is not read), at `level`. `trans*` are 0 or 1.
+void tg_sgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n, long k, float alpha,
+                     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+/// Double version of `tg_sgemm_direct`.
+void tg_dgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n, long k, double alpha,
+                     const double *a, long lda, const double *b, long ldb, double beta, double *c, long ldc);
+
+/// out[i] = 1 / (1 + e^−x[i]) for i < n, without overflow for any x (NaN stays NaN), through a
+/// vectorised exponential within 2·10⁻⁷ relative error of libm's, at `level`. `out` may be `x`.
+void tg_sigmoid_f32(tg_cpu_level level, const float *x, float *out, long n);
+
 #ifdef __cplusplus
 }
 #endif

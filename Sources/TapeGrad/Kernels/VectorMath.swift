@@ -1,13 +1,18 @@
 // Vectorised elementwise functions for Float. libm's expf is a scalar call per element (through
 // the PLT): on the ML-100K-shaped I-AutoRec epoch, sigmoid's 841K exponentials were 13% of the
-// time (sigmoid 8%, expf 3.5%, its PLT stub 1.2%; perf, 1 thread). Here 16 lanes go through one
-// polynomial. Double keeps libm: its users are gradient checks and tests, not hot loops.
+// time (sigmoid 8%, expf 3.5%, its PLT stub 1.2%; perf, 1 thread). The vector code lives in C
+// (CTapeGradKernels/vectormath.c), compiled for each CPU level and chosen at run time: Swift
+// without target flags could only use the baseline's SSE2 here (Docs/Performance.md). Double
+// keeps libm: its users are gradient checks and tests, not hot loops.
+
+import CTapeGradKernels
 
 extension Kernels {
-    /// eˣ for 16 Floats: Cephes' expf (Cody–Waite reduction by ln 2 in two parts, a degree-5
+    /// eˣ for 16 Floats in Swift SIMD, for callers that work on vectors in registers (main's
+    /// softmax uses it): Cephes' expf (Cody–Waite reduction by ln 2 in two parts, a degree-5
     /// polynomial on [−ln2/2, ln2/2], scaling by 2ⁿ through the exponent bits); relative error
-    /// below 2·10⁻⁷. Returns 0 below −87.34 (where eˣ is subnormal, which the training loops
-    /// flush to zero anyway), +∞ above 88.38, and NaN for NaN.
+    /// below 2·10⁻⁷. Returns 0 below −87.34, +∞ above 88.38, and NaN for NaN. Without target flags
+    /// it runs at the baseline ISA (SSE2 on x86-64, half the speed of the C sigmoid's AVX2 path).
     @inline(__always)
     static func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let high: Float = 88.376_26, low: Float = -87.336_55
@@ -28,7 +33,7 @@ extension Kernels {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         let y = p * (r * r) + r + 1
-        let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: Int32.self)
+        let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
         var result = y * unsafeBitCast((nBits &+ 127) &<< 23, to: SIMD16<Float>.self)
         result.replace(with: 0, where: x .< low)
         result.replace(with: .infinity, where: x .> high)
@@ -36,32 +41,18 @@ extension Kernels {
         return result
     }
 
-    /// The logistic function 1 / (1 + e⁻ˣ) over a buffer, 16 lanes at a time, without overflow:
-    /// e = e^−|x| ∈ (0, 1], then 1 / (1 + e) for x ≥ 0 and e / (1 + e) for x < 0.
+    /// The logistic function 1 / (1 + e⁻ˣ) over a buffer at the process's CPU level, without
+    /// overflow for any x; within 2·10⁻⁷ relative error of libm's expf-based value. `out` must
+    /// hold `x.count` elements.
     static func sigmoid(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
-        @inline(__always)
-        func lanes(_ v: SIMD16<Float>) -> SIMD16<Float> {
-            let magnitude = unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-            let e = exp16(-magnitude)
-            let s = 1 / (1 + e)
-            var y = e * s
-            y.replace(with: s, where: v .>= 0)
-            y.replace(with: v, where: v .!= v)
-            return y
-        }
-        let count = x.count
-        guard count > 0, let src = x.baseAddress, let dst = out.baseAddress else { return }
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: lanes(v), as: SIMD16<Float>.self)
-            i += 16
-        }
-        if i < count {
-            var v = SIMD16<Float>()
-            for j in 0..<(count - i) { v[j] = src[i + j] }
-            let y = lanes(v)
-            for j in 0..<(count - i) { dst[i + j] = y[j] }
-        }
+        sigmoid(x, into: out, level: CPULevel.current)
+    }
+
+    /// `sigmoid(_:into:)` at a given level (clamped to the hardware's), for tests of every level.
+    static func sigmoid(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
+                        level: CPULevel) {
+        precondition(out.count >= x.count, "sigmoid: output buffer of \(out.count) for \(x.count) inputs")
+        guard let src = x.baseAddress, let dst = out.baseAddress, x.count > 0 else { return }
+        tg_sigmoid_f32(min(level, CPULevel.hardware).cValue, src, dst, x.count)
     }
 }
