@@ -5,23 +5,6 @@
 import PackageDescription
 import Foundation
 
-// MARK: - Code generation
-//
-// The dense kernels are written with Swift SIMD types. Without a target CPU the compiler may only
-// use SSE2 on x86-64, and SIMD fused multiply-adds become scalar library calls (see
-// Docs/Performance.md). We therefore compile for the building machine's CPU, like `-march=native`.
-// Set TAPEGRAD_TARGET_CPU to another LLVM CPU name (for example `x86-64-v3`) to build a binary
-// for other machines, or to `generic` to pass no flag at all.
-let targetCPU = ProcessInfo.processInfo.environment["TAPEGRAD_TARGET_CPU"] ?? "native"
-#if arch(x86_64)
-let cpuFlags: [String] = targetCPU == "generic" ? [] : ["-target-cpu", targetCPU]
-#else
-let cpuFlags: [String] = []
-#endif
-let speed: [SwiftSetting] = [
-    .unsafeFlags(cpuFlags + ["-enforce-exclusivity=unchecked"]),
-]
-
 // MARK: - Products and targets
 
 let package = Package(
@@ -41,24 +24,22 @@ let package = Package(
         // The hot kernels that choose CPU features (AVX2/FMA, AVX-512) at run time, in C.
         .target(name: "CTapeGradKernels", path: "Sources/CTapeGradKernels"),
         // Core: tensors, the tape, the ops and their kernels.
-        .target(name: "TapeGrad", dependencies: ["CTapeGradKernels"], swiftSettings: speed),
+        .target(name: "TapeGrad", dependencies: ["CTapeGradKernels"]),
         // Gradient checking against finite differences, for our tests and for users'.
-        .target(name: "TapeGradCheck", dependencies: ["TapeGrad"], swiftSettings: speed),
+        .target(name: "TapeGradCheck", dependencies: ["TapeGrad"]),
         // Layers, layer graphs, losses, optimizers, checkpoints, training loop.
-        .target(name: "TapeGradLayers", dependencies: ["TapeGrad"], swiftSettings: speed),
+        .target(name: "TapeGradLayers", dependencies: ["TapeGrad"]),
         // AutoRec: data, the model as a layer graph, the paper's evaluation protocol.
-        .target(name: "AutoRec", dependencies: ["TapeGrad", "TapeGradLayers"], swiftSettings: speed),
+        .target(name: "AutoRec", dependencies: ["TapeGrad", "TapeGradLayers"]),
         // The `autorec` command line: argument parsing, reports, files; a library so tests can
         // run it in-process.
-        .target(name: "AutoRecCLI", dependencies: ["AutoRec"], swiftSettings: speed),
+        .target(name: "AutoRecCLI", dependencies: ["AutoRec"]),
 
         // Programs.
-        .executableTarget(name: "autorec", dependencies: ["AutoRecCLI", "TapeGrad"], path: "Examples/autorec",
-                          swiftSettings: speed),
+        .executableTarget(name: "autorec", dependencies: ["AutoRecCLI", "TapeGrad"], path: "Examples/autorec"),
         .executableTarget(name: "tapegrad-bench", dependencies: ["AutoRec"], path: "Examples/tapegrad-bench",
-                          exclude: ["reference"], swiftSettings: speed),
-        .executableTarget(name: "fit-sine", dependencies: ["TapeGradLayers"], path: "Examples/fit-sine",
-                          swiftSettings: speed),
+                          exclude: ["reference"]),
+        .executableTarget(name: "fit-sine", dependencies: ["TapeGradLayers"], path: "Examples/fit-sine"),
         // Saves a checkpoint in a loop; the crash-safety test kills it mid-save.
         .executableTarget(name: "safetensors-writer", dependencies: ["TapeGradLayers"], path: "Examples/safetensors-writer"),
 

@@ -28,17 +28,19 @@ let usage = """
     \(subcommands.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
 
       autorec --shape ml-100k|ml-1m|ml-10m|netflix|UxIxR [--model item|user] [--epochs N]
-              [--threads N] [--seed N] [--json] [--compare]
+              [--threads N] [--seed N] [--precision fp32|bf16] [--json] [--compare]
           Synthetic ratings of that shape, k = 500 Float, Rprop, full-batch epochs through
           AutoRec.objective + Rprop.update. Prints the median seconds per epoch and peak RSS.
+          --precision bf16: the sparse products gather bfloat16 copies (mixed precision).
           --compare also runs reference/autorec_torch.py (PyTorch, dense) when torch imports.
       matmul [--shape MxKxN] [--dtype float|double] [--transpose NN|TN|NT|TT] [--threads N]
              [--reps N] [--json] [--compare]
           C = op(A)·op(B) through the GEMM kernel; --compare runs numpy on the same shape.
       ops [--iterations N] [--json]
           Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
-      sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N] [--json]
-          Times the three sparse products of an AutoRec epoch one by one on that pattern.
+      sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N]
+             [--precision fp32|bf16|both] [--json]
+          Times the sparse products of an AutoRec epoch one by one on that pattern.
 
       --help, -h   this text
     """

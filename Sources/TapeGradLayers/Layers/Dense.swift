@@ -42,6 +42,7 @@ public enum WeightLayout: String, Sendable, Codable, Equatable {
 /// stored entries. As the output layer with an output pattern, it computes x · W + b only at
 /// the pattern's entries (sampled product plus the bias gathered at the entries' columns), so
 /// the cost is proportional to the entries there too; unobserved outputs are never formed.
+/// Both sparse products gather in the pass's ``ForwardContext/precision``.
 public struct Dense: Layer {
     /// `Dense`.
     public var kind: String { "Dense" }
@@ -101,13 +102,13 @@ public struct Dense: Layer {
             case .sparse(let s): hidden = context.tape.variable(s.toDense(), name: "densified input")
             case .sampled: preconditionFailure("Dense: the input is already sampled")
             }
-            let z = sampledMatmul(hidden, w, transposeB: transposed, at: pattern) + gather(b, at: pattern.columnIndices)
+            let z = sampledMatmul(hidden, w, transposeB: transposed, at: pattern, precision: context.precision) + gather(b, at: pattern.columnIndices)
             return .sampled(activation.apply(z), pattern: pattern)
         }
         let z: Variable<Scalar>
         switch input {
         case .dense(let x): z = matmul(x, w, transposeB: transposed) + b
-        case .sparse(let s) where !transposed: z = matmul(s, w) + b
+        case .sparse(let s) where !transposed: z = matmul(s, w, precision: context.precision) + b
         case .sparse(let s):
             // Rows of an outputs × inputs W cannot be gathered by input: densify (correct, but
             // O(batch × inputs); choose inputsByOutputs for layers that read sparse input).

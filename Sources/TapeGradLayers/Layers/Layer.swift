@@ -40,14 +40,18 @@ public final class ForwardContext<Scalar: TensorScalar> {
     /// Where the output layer is evaluated, when only some outputs are needed (the observed
     /// ratings in training, the test pairs in evaluation); nil for the full dense output.
     public let outputPattern: SparseMatrix<Scalar>?
+    /// The precision the sparse products of this pass gather their operands in (``Dense``
+    /// passes it to them): `.bf16` is mixed precision for Float models (see ``Precision``).
+    public var precision: Precision
 
     /// Creates a context.
     public init(tape: Tape<Scalar>, isTraining: Bool, generator: SplitMix64 = SplitMix64(seed: 0),
-                outputPattern: SparseMatrix<Scalar>? = nil) {
+                outputPattern: SparseMatrix<Scalar>? = nil, precision: Precision = .fp32) {
         self.tape = tape
         self.isTraining = isTraining
         self.generator = generator
         self.outputPattern = outputPattern
+        self.precision = precision
     }
 }
 
