@@ -173,11 +173,13 @@ extension Kernels {
         }
     }
 
+    /// `p` as Float memory, for the C kernels (callers check `S == Float` first).
     @inline(__always)
     static func floats<S: TensorScalar>(_ p: UnsafePointer<S>) -> UnsafePointer<Float> {
         UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
+    /// `p` as mutable Float memory, for the C kernels (callers check `S == Float` first).
     @inline(__always)
     static func mutableFloats<S: TensorScalar>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
