@@ -2,6 +2,7 @@ import Foundation
 import AutoRec
 import TapeGrad
 import TapeGradLayers
+import CTapeGradKernels
 
 /// The named shapes of the project's issue (users × items, ratings).
 let namedShapes: [String: SyntheticShape] = [
@@ -30,7 +31,7 @@ func shapeAndModel(_ text: String, _ args: Arguments) throws -> (SyntheticShape,
 /// on synthetic ratings, through the same code as the `autorec` program's trainer:
 /// `AutoRec.objective` for loss and gradient, `Rprop.update` for the step.
 func runAutoRecBenchmark(_ raw: [String]) throws {
-    let args = try Arguments(raw, options: ["shape", "model", "epochs", "threads", "seed", "hidden"],
+    let args = try Arguments(raw, options: ["shape", "model", "epochs", "threads", "seed", "hidden", "precision"],
                              switches: ["json", "compare", "check"])
     guard let shapeText = args.string("shape") else { throw UsageError("--shape is required (ml-100k, ml-1m, ml-10m, netflix or UxIxR)") }
     let (shape, kind) = try shapeAndModel(shapeText, args)
@@ -38,7 +39,10 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
     let threads = try args.positiveInt("threads", default: Parallelism.defaultThreads)!
     let seed = UInt64(try args.positiveInt("seed", default: 1)!)
     let hidden = try args.positiveInt("hidden", default: 500)!
+    let precision = try parsePrecision(args)
     let json = args.has("json")
+    var configuration = AutoRecConfiguration(kind: kind, hidden: [hidden])
+    configuration.precision = precision
 
     let generationStart = now()
     let matrix = InstanceMatrix(SyntheticRatings.generate(shape, seed: seed), kind: kind).matrix
@@ -46,12 +50,13 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
     if !json {
         print("shape \(shapeText): \(shape.users) users × \(shape.items) items, \(matrix.nonzeroCount) ratings "
               + "(\(String(format: "%.1f", generationSeconds)) s to generate); \(kind == .item ? "I" : "U")-AutoRec k=\(hidden), "
-              + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s"), kernels at \(CPULevel.current)")
+              + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s"), "
+              + "\(precision.rawValue), kernels \(cpuLevelName)")
     }
 
     if args.has("check") {
         // Sparse path vs the dense reference (small shapes only): loss and gradient agreement.
-        let model = try AutoRec(configuration: AutoRecConfiguration(kind: kind, hidden: [hidden]), inputSize: matrix.columns)
+        let model = try AutoRec(configuration: configuration, inputSize: matrix.columns)
         let parameters: Parameters<Float> = model.graph.initialParameters(seed: seed)
         let sparse = Parallelism.$threads.withValue(threads) { model.objective(matrix, parameters: parameters) }
         let dense = model.denseObjective(matrix, parameters: parameters)
@@ -68,7 +73,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
     var losses: [Double] = []
     var cpuTimes: [Double] = []
     try Parallelism.$threads.withValue(threads) {
-        let model = try AutoRec(configuration: AutoRecConfiguration(kind: kind, hidden: [hidden]), inputSize: matrix.columns)
+        let model = try AutoRec(configuration: configuration, inputSize: matrix.columns)
         var parameters: Parameters<Float> = model.graph.initialParameters(seed: seed)
         var optimizer = Rprop<Float>()
         for epoch in 1...epochs {
@@ -100,7 +105,8 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
         o.set("model", kind.rawValue)
         o.set("hidden", hidden)
         o.set("threads", threads)
-        o.set("cpu_level", CPULevel.current.description)
+        o.set("precision", precision.rawValue)
+        o.set("cpu_level", cpuLevelName)
         o.set("epochs", epochs)
         o.set("seconds_per_epoch", perEpoch)
         o.set("epoch_seconds", times)
@@ -122,6 +128,16 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
         }
     }
 }
+
+/// `--precision fp32|bf16` (default fp32).
+func parsePrecision(_ args: Arguments) throws -> Precision {
+    guard let text = args.string("precision") else { return .fp32 }
+    guard let precision = Precision(rawValue: text) else { throw UsageError("--precision must be fp32 or bf16, got '\(text)'") }
+    return precision
+}
+
+/// The kernel level chosen at run time (`avx2`, …; `TAPEGRAD_CPU` lowers it).
+var cpuLevelName: String { CPULevel.current.description }
 
 /// Runs reference/autorec_torch.py in a child process if `import torch` works; nil otherwise.
 func runTorchReference(shape: SyntheticShape, kind: AutoRecKind, epochs: Int, threads: Int, seed: UInt64, hidden: Int,

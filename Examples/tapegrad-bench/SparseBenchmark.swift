@@ -2,21 +2,25 @@ import Foundation
 import AutoRec
 import TapeGrad
 
-/// `tapegrad-bench sparse`: the three sparse products an AutoRec epoch is made of, timed one by
+/// `tapegrad-bench sparse`: the sparse products an AutoRec epoch is made of, timed one by
 /// one on a synthetic rating pattern: spmm S·W (S instances × inputs, W inputs × k), spmm Sᵀ·H
-/// (the transposed pattern, gathering instance rows) and sddmm (A·Bᵀ at the stored entries).
-/// An I-AutoRec epoch runs the first twice (encoder forward, decoder input gradient), the second
-/// twice (decoder and encoder weight gradients) and the third once (decoder forward).
+/// (the transposed pattern, gathering instance rows), sddmm (A·Bᵀ at the stored entries) and
+/// the fused decoder + loss (sddmm and the hidden gradient in one pass, forward and backward).
+/// An I-AutoRec epoch runs the first once (encoder forward), the second twice (decoder and
+/// encoder weight gradients) and the fused one once; the plain sddmm is the unfused decoder.
+/// `--precision bf16` gathers from bfloat16 copies (the conversion is included in the times);
+/// `--precision both` alternates fp32 and bf16 in one run and prints the ratio per round.
 /// Reports milliseconds per product and the rate at which gathered rows are consumed (GB/s of
 /// k-wide rows: ratings × k × 4 bytes / time), the figure the kernels are bound by.
 func runSparseBenchmark(_ raw: [String]) throws {
-    let args = try Arguments(raw, options: ["shape", "model", "reps", "threads", "seed", "hidden"], switches: ["json"])
+    let args = try Arguments(raw, options: ["shape", "model", "reps", "threads", "seed", "hidden", "precision"], switches: ["json"])
     let shapeText = args.string("shape") ?? "ml-1m"
     let (shape, kind) = try shapeAndModel(shapeText, args)
     let reps = try args.positiveInt("reps", default: 7)!
     let threads = try args.positiveInt("threads", default: Parallelism.defaultThreads)!
     let seed = UInt64(try args.positiveInt("seed", default: 1)!)
     let k = try args.positiveInt("hidden", default: 500)!
+    let precisions: [Precision] = args.string("precision") == "both" ? [.fp32, .bf16] : [try parsePrecision(args)]
     let json = args.has("json")
 
     let s = InstanceMatrix(SyntheticRatings.generate(shape, seed: seed), kind: kind).matrix
@@ -24,32 +28,39 @@ func runSparseBenchmark(_ raw: [String]) throws {
     var generator = SplitMix64(seed: seed)
     let w = Tensor<Float>.uniform([s.columns, k], lower: -0.05, upper: 0.05, generator: &generator)
     let h = Tensor<Float>.uniform([s.rows, k], lower: 0, upper: 1, generator: &generator)
+    let bias = Tensor<Float>.uniform([s.columns], lower: -0.05, upper: 0.05, generator: &generator)
     let gigabytes = Double(s.nonzeroCount) * Double(k) * 4 / 1e9
 
-    var results: [(name: String, seconds: Double)] = []
+    // Each product in each precision once per round, alternating, so that both precisions see
+    // the same machine (timings on a shared machine drift within seconds).
+    let products: [(name: String, key: String, run: (Precision) -> Tensor<Float>)] = [
+        ("spmm S·W (gathers input rows)", "spmm", { matmul(s, w, precision: $0) }),
+        ("spmm Sᵀ·H (gathers instance rows)", "spmm_transposed", { matmul(st, h, precision: $0) }),
+        ("sddmm (H·Wᵀ)[S]", "sddmm", { sampledMatmul(h, w, transposeB: true, at: s, precision: $0) }),
+        // Forward and the gradient with respect to H only: the fused kernel, as in training.
+        ("fused decoder + loss (residual, ∂H)", "fused", { precision in
+            let tape = Tape<Float>()
+            let (hv, wv, bv) = (tape.variable(h), tape.variable(w), tape.variable(bias))
+            let loss = sampledAffineSquareLoss(hv, wv, bias: bv, targets: s, precision: precision)
+            return tape.gradients(of: loss, withRespectTo: [hv])[0]
+        }),
+    ]
+    var wall = [[Double]](repeating: [], count: products.count * precisions.count)
+    var cpu = wall
+    var checksums = [Float](repeating: 0, count: wall.count)
     Parallelism.$threads.withValue(threads) {
         withDenormalsFlushedToZero {
-            func time(_ name: String, _ body: () -> Tensor<Float>) {
-                var times: [Double] = []
-                var checksum: Float = 0
-                for _ in 0..<reps {
-                    let start = now()
-                    let out = body()
-                    times.append(now() - start)
-                    checksum += out.scalars[out.scalars.count / 2]
-                }
-                results.append((name, median(times)))
-                if !json {
-                    print(String(format: "  %-34@ %8.2f ms  %6.1f GB/s gathered  (checksum %.3g)",
-                                 name as NSString, median(times) * 1e3, gigabytes / median(times), Double(checksum)))
+            for _ in 0..<reps {
+                for (i, product) in products.enumerated() {
+                    for (j, precision) in precisions.enumerated() {
+                        let start = now(), cpuStart = cpuSeconds()
+                        let out = product.run(precision)
+                        wall[i * precisions.count + j].append(now() - start)
+                        cpu[i * precisions.count + j].append(cpuSeconds() - cpuStart)
+                        checksums[i * precisions.count + j] += out.scalars[out.scalars.count / 2]
+                    }
                 }
             }
-            if !json {
-                print("pattern \(s.rows) × \(s.columns), \(s.nonzeroCount) entries, k = \(k), \(threads) thread\(threads == 1 ? "" : "s"), median of \(reps)")
-            }
-            time("spmm S·W (gathers input rows)") { matmul(s, w) }
-            time("spmm Sᵀ·H (gathers instance rows)") { matmul(st, h) }
-            time("sddmm (H·Wᵀ)[S]") { sampledMatmul(h, w, transposeB: true, at: s) }
         }
     }
     if json {
@@ -59,10 +70,31 @@ func runSparseBenchmark(_ raw: [String]) throws {
         o.set("entries", s.nonzeroCount)
         o.set("hidden", k)
         o.set("threads", threads)
-        for (name, seconds) in results {
-            let key = name.hasPrefix("spmm S·W") ? "spmm_seconds" : name.hasPrefix("spmm Sᵀ") ? "spmm_transposed_seconds" : "sddmm_seconds"
-            o.set(key, seconds)
+        o.set("cpu_level", cpuLevelName)
+        for (i, product) in products.enumerated() {
+            for (j, precision) in precisions.enumerated() {
+                let suffix = precision == .fp32 ? "" : "_\(precision.rawValue)"
+                o.set("\(product.key)\(suffix)_seconds", median(wall[i * precisions.count + j]))
+                o.set("\(product.key)\(suffix)_cpu_seconds", median(cpu[i * precisions.count + j]))
+            }
         }
         print(o.text)
+    } else {
+        print("pattern \(s.rows) × \(s.columns), \(s.nonzeroCount) entries, k = \(k), \(threads) thread\(threads == 1 ? "" : "s"), "
+              + "kernels \(cpuLevelName), median of \(reps) (CPU: all threads; GB/s: Float rows)")
+        for (i, product) in products.enumerated() {
+            for (j, precision) in precisions.enumerated() {
+                let (t, c) = (median(wall[i * precisions.count + j]), median(cpu[i * precisions.count + j]))
+                var line = String(format: "  %-36@ %@ %8.2f ms (CPU %8.2f ms)  %6.1f GB/s  (checksum %.3g)",
+                                  product.name as NSString, precision.rawValue as NSString, t * 1e3, c * 1e3, gigabytes / t,
+                                  Double(checksums[i * precisions.count + j]))
+                if j > 0 {
+                    let pairs = zip(wall[i * precisions.count], wall[i * precisions.count + j]).map { $0 / $1 }
+                    line += String(format: "  fp32/%@ %.2f× (rounds %.2f–%.2f)", precision.rawValue as NSString,
+                                   median(pairs), pairs.min()!, pairs.max()!)
+                }
+                print(line)
+            }
+        }
     }
 }

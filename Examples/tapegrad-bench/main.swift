@@ -30,9 +30,10 @@ let usage = """
     \(subcommands.map { "  \($0.name.padding(toLength: 10, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
 
       autorec --shape ml-100k|ml-1m|ml-10m|netflix|UxIxR [--model item|user] [--epochs N]
-              [--threads N] [--seed N] [--json] [--compare]
+              [--threads N] [--seed N] [--precision fp32|bf16] [--json] [--compare]
           Synthetic ratings of that shape, k = 500 Float, Rprop, full-batch epochs through
           AutoRec.objective + Rprop.update. Prints the median seconds per epoch and peak RSS.
+          --precision bf16: the sparse products gather bfloat16 copies (mixed precision).
           --compare also runs reference/autorec_torch.py (PyTorch, dense) when torch imports.
       matmul [--shape MxKxN] [--dtype float|double] [--transpose NN|TN|NT|TT] [--threads N]
              [--reps N] [--clock wall|cpu] [--json] [--compare]
@@ -41,8 +42,9 @@ let usage = """
           1 thread on a loaded machine, where wall time measures the other tenants).
       ops [--iterations N] [--json]
           Records tiny (4-element) add/mul/sigmoid/sum ops on a tape and takes the gradient.
-      sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N] [--json]
-          Times the three sparse products of an AutoRec epoch one by one on that pattern.
+      sparse [--shape ml-1m|…|UxIxR] [--model item|user] [--hidden K] [--threads N] [--reps N]
+             [--precision fp32|bf16|both] [--json]
+          Times the sparse products of an AutoRec epoch one by one on that pattern.
       embedding [--table ROWSxDIM] [--batch B] [--threads N] [--reps N] [--json]
           gather(table, at: ids) for B random Int32 ids, forward and backward (dense gradient),
           beside the time to zero-fill a table-sized array.

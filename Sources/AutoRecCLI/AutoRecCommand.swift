@@ -50,7 +50,7 @@ public enum AutoRecCommand {
     // MARK: - train
 
     static let trainValued: Set<String> = ["ratings", "train", "test", "synthetic", "model", "hidden", "lambda", "optimizer",
-                                           "epochs", "patience", "learning-rate", "ensemble", "lambda-average", "blend", "blend-dropout", "dropout", "input-dropout", "centering", "seed", "threads", "repeat", "test-fraction",
+                                           "epochs", "patience", "learning-rate", "ensemble", "lambda-average", "blend", "blend-dropout", "dropout", "input-dropout", "centering", "precision", "seed", "threads", "repeat", "test-fraction",
                                            "save", "metrics-json", "plot", "titles"]
     static let trainSwitches: Set<String> = ["quiet", "help", "no-refit"]
 
@@ -77,6 +77,7 @@ public enum AutoRecCommand {
         configuration.hiddenDropout = try args.double("dropout", range: 0...0.95) ?? 0
         configuration.inputDropout = try args.double("input-dropout", range: 0...0.95) ?? configuration.inputDropout
         configuration.centering = try args.choice("centering", InputCentering.self) ?? configuration.centering
+        configuration.precision = try args.choice("precision", Precision.self) ?? configuration.precision
         var options = FitOptions()
         options.optimizer = try args.choice("optimizer", OptimizerChoice.self) ?? .rprop
         if let e = try args.int("epochs", range: 1...100_000) { options.maxEpochs = e }

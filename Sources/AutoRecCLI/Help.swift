@@ -17,7 +17,7 @@ extension AutoRecCommand {
                            [--model item|user] [--hidden 500 | --hidden 500,250,500]
                            [--lambda auto|X] [--optimizer rprop|lbfgs|adam|sgd] [--epochs N]
                            [--lambda-average N] [--blend on|off] [--blend-dropout P] [--input-dropout P] [--centering MODE]
-                           [--seed N] [--threads N] [--repeat N] [--test-fraction F]
+                           [--precision fp32|bf16] [--seed N] [--threads N] [--repeat N] [--test-fraction F]
                            [--save FILE] [--metrics-json FILE] [--plot FILE.svg] [--titles FILE] [--quiet]
 
     Trains AutoRec and reports test RMSE/MAE and P@10, R@10, NDCG@10 (relevant: rating ≥ 4).
@@ -52,6 +52,8 @@ extension AutoRecCommand {
                             about 1/3 of the time)
       --blend-dropout P     the third blend member: this kind with input dropout P, weight chosen on
                             validation (default 0.25; 0: no third member)
+      --precision fp32|bf16 sparse products in Float (default) or reading bfloat16 copies of the rows
+                            they gather, accumulating in Float (mixed precision; faster, see Docs/AutoRec.md)
       --no-refit            keep the model trained on 90% instead of refitting on all training data
       --seed N              seeds the split, the initial weights and batches (default 1)
       --threads N           worker threads (default: TAPEGRAD_THREADS or all cores)

@@ -2,6 +2,8 @@
 // that every path runs on small data (several column blocks and row groups, rows empty in some
 // blocks, hidden sizes that exercise the 128/64/16-wide chunks and the scalar tail), results must
 // be bit-identical to a plain row-by-row loop and to the untiled kernel, for 1 and 2 threads.
+// With a bfloat16 copy of the gathered operand (Precision.bf16), the same holds against the
+// loop run on the operand rounded to bfloat16: widening is exact and the arithmetic is Float.
 
 import Foundation
 import Testing
@@ -40,17 +42,26 @@ private func naiveSpmm(_ s: SparseMatrix<Float>, _ w: Tensor<Float>) -> [Float] 
     return y
 }
 
-private func tiledSpmm(_ s: SparseMatrix<Float>, _ w: Tensor<Float>, tiling: Kernels.SparseTiling?, threads: Int) -> [Float] {
+/// The tensor rounded to bfloat16, as Float: what a bf16 product reads.
+func roundedToBFloat16(_ t: Tensor<Float>) -> Tensor<Float> {
+    Tensor(shape: t.shape, scalars: t.scalars.map(BFloat16.rounded))
+}
+
+private func tiledSpmm(_ s: SparseMatrix<Float>, _ w: Tensor<Float>, tiling: Kernels.SparseTiling?, threads: Int,
+                       precision: Precision = .fp32) -> [Float] {
     let k = w.shape[1]
+    let bits = w.scalars.map(BFloat16.bits)
     return Parallelism.$threads.withValue(threads) {
         [Float](unsafeUninitializedCapacity: s.rows * k) { y, count in
             s.rowPointers.withUnsafeBufferPointer { rp in
                 s.columnIndices.withUnsafeBufferPointer { ci in
                     s.values.withUnsafeBufferPointer { v in
                         w.scalars.withUnsafeBufferPointer { pw in
-                            Kernels.spmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, values: v.baseAddress!,
-                                         rows: s.rows, w: pw.baseAddress!, wRows: s.columns, k: k, y: y.baseAddress!,
-                                         tiling: tiling)
+                            bits.withUnsafeBufferPointer { pb in
+                                Kernels.spmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, values: v.baseAddress!,
+                                             rows: s.rows, w: pw.baseAddress!, wRows: s.columns, k: k, y: y.baseAddress!,
+                                             wBFloat16: precision == .bf16 ? pb.baseAddress! : nil, tiling: tiling)
+                            }
                         }
                     }
                 }
@@ -61,17 +72,21 @@ private func tiledSpmm(_ s: SparseMatrix<Float>, _ w: Tensor<Float>, tiling: Ker
 }
 
 private func tiledSddmm(_ s: SparseMatrix<Float>, _ a: Tensor<Float>, _ b: Tensor<Float>, tiling: Kernels.SparseTiling?,
-                        threads: Int) -> [Float] {
+                        threads: Int, precision: Precision = .fp32) -> [Float] {
     let k = a.shape[1]
+    let bits = b.scalars.map(BFloat16.bits)
     return Parallelism.$threads.withValue(threads) {
         [Float](unsafeUninitializedCapacity: s.nonzeroCount) { out, count in
             s.rowPointers.withUnsafeBufferPointer { rp in
                 s.columnIndices.withUnsafeBufferPointer { ci in
                     a.scalars.withUnsafeBufferPointer { pa in
                         b.scalars.withUnsafeBufferPointer { pb in
-                            Kernels.sddmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: s.rows,
-                                          columns: s.columns, a: pa.baseAddress!, b: pb.baseAddress!, k: k,
-                                          out: out.baseAddress!, tiling: tiling)
+                            bits.withUnsafeBufferPointer { ph in
+                                Kernels.sddmm(rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: s.rows,
+                                              columns: s.columns, a: pa.baseAddress!, b: pb.baseAddress!, k: k,
+                                              out: out.baseAddress!, bBFloat16: precision == .bf16 ? ph.baseAddress! : nil,
+                                              tiling: tiling)
+                            }
                         }
                     }
                 }
@@ -89,10 +104,13 @@ func tiledSpmmMatchesRowLoop(k: Int) {
     let expected = naiveSpmm(s, w)
     let tilings: [Kernels.SparseTiling?] = [nil, .init(blockColumns: 16, groupRows: 7), .init(blockColumns: 33, groupRows: 1),
                                             .init(blockColumns: 150, groupRows: 90), .init(blockColumns: 1, groupRows: 200)]
+    let expectedBFloat16 = naiveSpmm(s, roundedToBFloat16(w))
     for tiling in tilings {
         for threads in [1, 2] {
             let got = tiledSpmm(s, w, tiling: tiling, threads: threads)
             #expect(got == expected, "k \(k), tiling \(String(describing: tiling)), \(threads) threads")
+            let gotBFloat16 = tiledSpmm(s, w, tiling: tiling, threads: threads, precision: .bf16)
+            #expect(gotBFloat16 == expectedBFloat16, "bf16, k \(k), tiling \(String(describing: tiling)), \(threads) threads")
         }
     }
 }
@@ -124,10 +142,13 @@ func tiledSddmmMatchesDots(k: Int) {
             q += 1
         }
     }
+    let expectedBFloat16 = tiledSddmm(s, a, roundedToBFloat16(b), tiling: nil, threads: 1)
     for tiling in [nil, Kernels.SparseTiling(blockColumns: 16, groupRows: 5), .init(blockColumns: 3, groupRows: 1)] {
         for threads in [1, 2] {
             #expect(tiledSddmm(s, a, b, tiling: tiling, threads: threads) == expected,
                     "k \(k), tiling \(String(describing: tiling)), \(threads) threads")
+            #expect(tiledSddmm(s, a, b, tiling: tiling, threads: threads, precision: .bf16) == expectedBFloat16,
+                    "bf16, k \(k), tiling \(String(describing: tiling)), \(threads) threads")
         }
     }
 }
@@ -154,16 +175,19 @@ func retainFreedMemory() {
 #endif
 
 @Test("the fused decoder-and-loss kernel equals sddmm + bias − target and the spmm of the residuals, bit for bit",
-      arguments: [15, 37, 200])
-func fusedResidualMatchesUnfused(k: Int) {
+      arguments: [(15, Precision.fp32), (37, .fp32), (200, .fp32), (15, .bf16), (37, .bf16), (200, .bf16)])
+func fusedResidualMatchesUnfused(k: Int, precision: Precision) {
     let s = skewedPattern(rows: 70, columns: 120, seed: 40 + UInt64(k))
     let a = randomTensor([70, k], seed: 50 + UInt64(k))
     let b = randomTensor([120, k], seed: 60 + UInt64(k))
     let bias = randomTensor([120], seed: 70)
-    let dots = tiledSddmm(s, a, b, tiling: nil, threads: 1)
+    // In bf16 the kernel reads b rounded, for the dot products and the gradient alike.
+    let bRead = precision == .bf16 ? roundedToBFloat16(b) : b
+    let bits = b.scalars.map(BFloat16.bits)
+    let dots = tiledSddmm(s, a, bRead, tiling: nil, threads: 1)
     var expectedResidual = [Float](repeating: 0, count: s.nonzeroCount)
     for p in 0..<s.nonzeroCount { expectedResidual[p] = dots[p] + bias.scalars[Int(s.columnIndices[p])] - s.values[p] }
-    let expectedGrad = naiveSpmm(s.replacingValues(expectedResidual), b)
+    let expectedGrad = naiveSpmm(s.replacingValues(expectedResidual), bRead)
     for tiling in [nil, Kernels.SparseTiling(blockColumns: 16, groupRows: 5), .init(blockColumns: 1, groupRows: 1)] {
         for threads in [1, 2] {
             var residual = [Float](repeating: .nan, count: s.nonzeroCount)
@@ -177,10 +201,13 @@ func fusedResidualMatchesUnfused(k: Int) {
                                     bias.scalars.withUnsafeBufferPointer { pc in
                                         residual.withUnsafeMutableBufferPointer { e in
                                             grad.withUnsafeMutableBufferPointer { g in
-                                                Kernels.sampledAffineResidual(
-                                                    rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: 70, columns: 120,
-                                                    a: pa.baseAddress!, b: pb.baseAddress!, bias: pc.baseAddress!, target: v.baseAddress!,
-                                                    k: k, residual: e.baseAddress!, gradA: g.baseAddress!, tiling: tiling)
+                                                bits.withUnsafeBufferPointer { ph in
+                                                    Kernels.sampledAffineResidual(
+                                                        rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: 70, columns: 120,
+                                                        a: pa.baseAddress!, b: pb.baseAddress!, bias: pc.baseAddress!, target: v.baseAddress!,
+                                                        k: k, residual: e.baseAddress!, gradA: g.baseAddress!,
+                                                        bBFloat16: precision == .bf16 ? ph.baseAddress! : nil, tiling: tiling)
+                                                }
                                             }
                                         }
                                     }
@@ -190,8 +217,8 @@ func fusedResidualMatchesUnfused(k: Int) {
                     }
                 }
             }
-            #expect(residual == expectedResidual, "k \(k), tiling \(String(describing: tiling)), \(threads) threads")
-            #expect(grad == expectedGrad, "k \(k), tiling \(String(describing: tiling)), \(threads) threads")
+            #expect(residual == expectedResidual, "\(precision), k \(k), tiling \(String(describing: tiling)), \(threads) threads")
+            #expect(grad == expectedGrad, "\(precision), k \(k), tiling \(String(describing: tiling)), \(threads) threads")
         }
     }
 }

@@ -33,6 +33,11 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
     /// to predict ratings that are not in its input — which is what it does at test time.
     /// 0: none (the paper's model). Decoded from older files as 0.
     public var inputDropout: Double = 0
+    /// The precision in which training passes gather the sparse products' operands: `.fp32`
+    /// (the default) or `.bf16`, mixed precision with Float weights, gradients and optimizer
+    /// state (see ``Precision`` and Docs/AutoRec.md for its accuracy). Predictions are always
+    /// computed in fp32. Decoded from older files as `.fp32`.
+    public var precision: Precision = .fp32
 
     /// The paper's defaults.
     public init(kind: AutoRecKind = .item, hidden: [Int] = [500], hiddenActivation: ActivationFunction = .sigmoid,
@@ -44,7 +49,7 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
         self.lambda = lambda
     }
 
-    private enum CodingKeys: String, CodingKey { case kind, hidden, hiddenActivation, outputActivation, lambda, hiddenDropout, centering, inputDropout }
+    private enum CodingKeys: String, CodingKey { case kind, hidden, hiddenActivation, outputActivation, lambda, hiddenDropout, centering, inputDropout, precision }
 
     /// Decodes a configuration; keys added after version 1 of the model file are optional.
     public init(from decoder: any Decoder) throws {
@@ -57,6 +62,7 @@ public struct AutoRecConfiguration: Sendable, Codable, Equatable {
         hiddenDropout = try c.decodeIfPresent(Double.self, forKey: .hiddenDropout) ?? 0
         centering = try c.decodeIfPresent(InputCentering.self, forKey: .centering) ?? .none
         inputDropout = try c.decodeIfPresent(Double.self, forKey: .inputDropout) ?? 0
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
     }
 }
 
@@ -132,7 +138,8 @@ public struct AutoRec: Sendable {
                                   lambda: Double? = nil, seed: UInt64 = 0) -> (loss: Scalar, gradient: Parameters<Scalar>) {
         let lambda = lambda ?? configuration.lambda
         let (loss, gradient) = valueAndGradient(at: parameters) { tape, variables in
-            let context = ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed))
+            let context = ForwardContext(tape: tape, isTraining: true, generator: SplitMix64(seed: seed),
+                                         precision: configuration.precision)
             // Only the observed entries: the graph evaluates the decoder there (fused with the loss).
             let error = checked { () throws(GraphError) in
                 try graph.evaluation(.sparse(batch), parameters: variables, context: context).squaredError(at: batch)

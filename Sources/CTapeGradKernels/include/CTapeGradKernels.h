@@ -8,6 +8,9 @@
 #ifndef C_TAPEGRAD_KERNELS_H
 #define C_TAPEGRAD_KERNELS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -83,6 +86,68 @@ void tg_dgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n,
 /// out[i] = 1 / (1 + e^−x[i]) for i < n, without overflow for any x (NaN stays NaN), through a
 /// vectorised exponential within 2·10⁻⁷ relative error of libm's, at `level`. `out` may be `x`.
 void tg_sigmoid_f32(tg_cpu_level level, const float *x, float *out, long n);
+// MARK: - bfloat16
+
+/// A bfloat16 number: the upper 16 bits of an IEEE single (sign, 8-bit exponent, 7 fraction bits).
+typedef uint16_t tg_bf16;
+
+/// `dst[i] = bf16(src[i])` for i < n, rounded to nearest with ties to even; subnormals are
+/// rounded like normal numbers (not flushed), infinities kept, NaNs kept as quiet NaNs of the
+/// same sign.
+void tg_f32_to_bf16(const float *src, tg_bf16 *dst, ptrdiff_t n);
+
+/// `tg_f32_to_bf16` compiled for `level` (clamped to the hardware's), for tests.
+void tg_f32_to_bf16_at(tg_cpu_level level, const float *src, tg_bf16 *dst, ptrdiff_t n);
+
+/// `dst[i] = float(src[i])`: exact (a shift by 16 bits).
+void tg_bf16_to_f32(const tg_bf16 *src, float *dst, ptrdiff_t n);
+
+// MARK: - Sparse products, one row tile at a time
+//
+// The tiling and the threads are the caller's (Sources/TapeGrad/Kernels/Sparse.swift); these
+// are the loops over one row's entries inside one column block. `columns` and `values` point at
+// the tile's first entry; a gathered operand (w, b) has k floats (or bf16s) per row. The results
+// have the same bits at every CPU level; the rounding order is described in sparse.c.
+
+/// `out[0..<k] += Σ_p values[p] · w[columns[p], 0..<k]` over p < count, each output element
+/// adding the terms in order (a multiplication, then an addition).
+void tg_spmm_row_f32(const int32_t *columns, const float *values, ptrdiff_t count, const float *w, ptrdiff_t k,
+                     float *out);
+/// As `tg_spmm_row_f32` with `w` in bfloat16 (widened exactly; accumulation in float).
+void tg_spmm_row_bf16(const int32_t *columns, const float *values, ptrdiff_t count, const tg_bf16 *w, ptrdiff_t k,
+                      float *out);
+
+/// `out[p] = a[0..<k] · b[columns[p], 0..<k]` for p < count.
+void tg_sddmm_row_f32(const int32_t *columns, ptrdiff_t count, const float *a, const float *b, ptrdiff_t k,
+                      float *out);
+/// As `tg_sddmm_row_f32` with `b` in bfloat16.
+void tg_sddmm_row_bf16(const int32_t *columns, ptrdiff_t count, const float *a, const tg_bf16 *b, ptrdiff_t k,
+                       float *out);
+
+/// The fused decoder + square-loss residual: for p < count, with j = columns[p],
+/// `residual[p] = a · b[j] + bias[j] − target[p]`, and `grad[0..<k] += residual[p] · b[j]`
+/// (in order, as `tg_spmm_row_f32`).
+void tg_affine_residual_row_f32(const int32_t *columns, ptrdiff_t count, const float *a, const float *b,
+                                const float *bias, const float *target, ptrdiff_t k, float *residual, float *grad);
+/// As `tg_affine_residual_row_f32` with `b` in bfloat16.
+void tg_affine_residual_row_bf16(const int32_t *columns, ptrdiff_t count, const float *a, const tg_bf16 *b,
+                                 const float *bias, const float *target, ptrdiff_t k, float *residual, float *grad);
+
+/// The row kernels compiled for one level, for tests that run every level the CPU has against
+/// the portable one (the functions above dispatch on `tg_cpu_level_get()` instead).
+typedef struct tg_sparse_kernels {
+    void (*spmm_f32)(const int32_t *, const float *, ptrdiff_t, const float *, ptrdiff_t, float *);
+    void (*spmm_bf16)(const int32_t *, const float *, ptrdiff_t, const tg_bf16 *, ptrdiff_t, float *);
+    void (*sddmm_f32)(const int32_t *, ptrdiff_t, const float *, const float *, ptrdiff_t, float *);
+    void (*sddmm_bf16)(const int32_t *, ptrdiff_t, const float *, const tg_bf16 *, ptrdiff_t, float *);
+    void (*residual_f32)(const int32_t *, ptrdiff_t, const float *, const float *, const float *, const float *,
+                         ptrdiff_t, float *, float *);
+    void (*residual_bf16)(const int32_t *, ptrdiff_t, const float *, const tg_bf16 *, const float *, const float *,
+                          ptrdiff_t, float *, float *);
+} tg_sparse_kernels;
+
+/// The kernels of `level`, or of the highest level the hardware has when `level` is above it.
+const tg_sparse_kernels *tg_sparse_kernels_for(tg_cpu_level level);
 
 #ifdef __cplusplus
 }

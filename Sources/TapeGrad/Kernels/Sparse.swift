@@ -22,6 +22,15 @@
 //   entries in storage order, each as `acc + v · w`, so results are bit-identical to a plain
 //   row-by-row loop and independent of the blocking and the thread count.
 // - Rows are split between threads by stored entries, not by rows (rating data is skewed).
+// - For Float the loops inside a tile are C (Sources/CTapeGradKernels/sparse.c), compiled for
+//   AVX-512, AVX2+FMA and portably and chosen at run time, because this package passes no
+//   target-CPU flag to Swift (it could not be used as a versioned dependency if it did), and
+//   Swift's SIMD code built for baseline x86-64 is SSE2 with a library call per lane for each
+//   fused multiply-add. They round exactly as the Swift loops below, which remain for Double
+//   (gradient checks). The C kernels also read bfloat16 copies of the gathered operand
+//   (`Precision.bf16`): the same loops with half the bytes per gathered row.
+
+import CTapeGradKernels
 
 extension Kernels {
     /// How the sparse kernels tile their work (see the notes at the top of this file).
@@ -133,13 +142,26 @@ extension Kernels {
     /// reading them through the permutation here made the products about 30% slower.)
     /// `wRows` is the number of rows of `w` (the pattern's column count; it decides the
     /// blocking). Rows are split between threads by stored entries; each thread writes its own rows.
+    /// With `wBFloat16` (Float only: a bfloat16 copy of `w`), the rows are gathered from the copy.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func spmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
                                       values: UnsafePointer<S>, rows: Int,
                                       w: UnsafePointer<S>, wRows: Int, k: Int, y: UnsafeMutablePointer<S>,
-                                      tiling: SparseTiling? = nil) {
+                                      wBFloat16: UnsafePointer<UInt16>? = nil, tiling: SparseTiling? = nil) {
         guard rows > 0, k > 0 else { return }
+        if S.self == Float.self {
+            let (v, wf, out) = (floats(values), floats(w), mutableFloats(y))
+            forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: wRows, k: k,
+                                 tiling: tiling, zeroing: out) { r, start, end in
+                if let wBFloat16 {
+                    tg_spmm_row_bf16(columnIndices + start, v + start, end - start, wBFloat16, k, out + r * k)
+                } else {
+                    tg_spmm_row_f32(columnIndices + start, v + start, end - start, wf, k, out + r * k)
+                }
+            }
+            return
+        }
         forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: wRows, k: k,
                              tiling: tiling, zeroing: y) { r, start, end in
             let out = y + r * k
@@ -149,6 +171,18 @@ extension Kernels {
             while j + 16 <= k { spmmAccumulate1(start, end, columnIndices, values, w + j, k, out + j); j += 16 }
             if j < k { spmmAccumulateScalar(start, end, columnIndices, values, w + j, k, k - j, out + j) }
         }
+    }
+
+    /// `p` as Float memory, for the C kernels (callers check `S == Float` first).
+    @inline(__always)
+    static func floats<S: TensorScalar>(_ p: UnsafePointer<S>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    /// `p` as mutable Float memory, for the C kernels (callers check `S == Float` first).
+    @inline(__always)
+    static func mutableFloats<S: TensorScalar>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
     @inline(__always)
@@ -227,12 +261,26 @@ extension Kernels {
     /// rows×k and `b` columns×k (both row-major, so every dot product reads contiguous memory).
     /// `columns` is the pattern's column count (the rows of `b`; it decides the blocking). Rows
     /// are split between threads by stored entries; tiles as in ``spmm``, so the gathered rows
-    /// of `b` come from L2/L3 rather than DRAM.
+    /// of `b` come from L2/L3 rather than DRAM. With `bBFloat16` (Float only: a bfloat16 copy
+    /// of `b`), the rows of `b` are gathered from the copy.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func sddmm<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
                                        rows: Int, columns: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, k: Int,
-                                       out: UnsafeMutablePointer<S>, tiling: SparseTiling? = nil) {
+                                       out: UnsafeMutablePointer<S>, bBFloat16: UnsafePointer<UInt16>? = nil,
+                                       tiling: SparseTiling? = nil) {
+        if S.self == Float.self {
+            let (af, bf, o) = (floats(a), floats(b), mutableFloats(out))
+            forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
+                                 tiling: tiling, zeroing: Optional<UnsafeMutablePointer<Float>>.none) { r, start, end in
+                if let bBFloat16 {
+                    tg_sddmm_row_bf16(columnIndices + start, end - start, af + r * k, bBFloat16, k, o + start)
+                } else {
+                    tg_sddmm_row_f32(columnIndices + start, end - start, af + r * k, bf, k, o + start)
+                }
+            }
+            return
+        }
         forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
                              tiling: tiling, zeroing: Optional<UnsafeMutablePointer<S>>.none) { r, start, end in
             let ar = a + r * k
@@ -317,14 +365,31 @@ extension Kernels {
     /// rows of `b` again): each gathered row of `b` is used for the dot product and, while
     /// still in L1, for the row's gradient. `gradA` equals that spmm bit for bit (each element
     /// adds its row's terms in storage order, multiply then add). Tiled and threaded as ``sddmm``.
+    /// With `bBFloat16` (Float only: a bfloat16 copy of `b`), the rows of `b` are gathered from
+    /// the copy for both uses.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func sampledAffineResidual<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
                                                        rows: Int, columns: Int, a: UnsafePointer<S>, b: UnsafePointer<S>,
                                                        bias: UnsafePointer<S>, target: UnsafePointer<S>, k: Int,
                                                        residual: UnsafeMutablePointer<S>, gradA: UnsafeMutablePointer<S>,
-                                                       tiling: SparseTiling? = nil) {
+                                                       bBFloat16: UnsafePointer<UInt16>? = nil, tiling: SparseTiling? = nil) {
         guard rows > 0, k > 0 else { return }
+        if S.self == Float.self {
+            let (af, bf, cf, tf) = (floats(a), floats(b), floats(bias), floats(target))
+            let (e, g) = (mutableFloats(residual), mutableFloats(gradA))
+            forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
+                                 tiling: tiling, zeroing: g) { r, start, end in
+                if let bBFloat16 {
+                    tg_affine_residual_row_bf16(columnIndices + start, end - start, af + r * k, bBFloat16, cf, tf + start, k,
+                                                e + start, g + r * k)
+                } else {
+                    tg_affine_residual_row_f32(columnIndices + start, end - start, af + r * k, bf, cf, tf + start, k,
+                                               e + start, g + r * k)
+                }
+            }
+            return
+        }
         forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
                              tiling: tiling, zeroing: gradA) { r, start, end in
             let ar = a + r * k, gr = gradA + r * k

@@ -52,10 +52,12 @@ public func sampledSquareLoss<Scalar>(_ prediction: Variable<Scalar>, targets: S
 /// ∂a[i] = 2L̄ Σ_{p in row i} eₚ b[jₚ]  (formed in the forward pass),
 /// ∂b[j] = 2L̄ Σ_{p in column j} eₚ a[iₚ]  (an spmm with the transposed pattern),
 /// ∂c[j] = 2L̄ Σ_{p in column j} eₚ.
+/// `precision: .bf16` gathers b (residuals and ∂a) and a (∂b) from bfloat16 copies, accumulating
+/// in Float (see ``Precision``).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func sampledAffineSquareLoss<Scalar>(_ a: Variable<Scalar>, _ b: Variable<Scalar>, bias c: Variable<Scalar>,
-                                            targets: SparseMatrix<Scalar>) -> Variable<Scalar> {
+                                            targets: SparseMatrix<Scalar>, precision: Precision = .fp32) -> Variable<Scalar> {
     let (va, vb, vc) = (a.value, b.value, c.value)
     precondition(va.rank == 2 && vb.rank == 2 && va.shape[1] == vb.shape[1] && va.shape[0] == targets.rows
                  && vb.shape[0] == targets.columns && vc.shape == [targets.columns],
@@ -69,18 +71,21 @@ public func sampledAffineSquareLoss<Scalar>(_ a: Variable<Scalar>, _ b: Variable
     var residual = fused ? [Scalar](unsafeUninitializedCapacity: count) { _, n in n = count } : [Scalar](repeating: 0, count: count)
     var gradA = fused ? [Scalar](unsafeUninitializedCapacity: va.count) { _, n in n = va.count } : [Scalar](repeating: 0, count: va.count)
     if fused {
-        targets.rowPointers.withUnsafeBufferPointer { rp in
-            targets.columnIndices.withUnsafeBufferPointer { ci in
-                targets.values.withUnsafeBufferPointer { v in
-                    va.scalars.withUnsafeBufferPointer { pa in
-                        vb.scalars.withUnsafeBufferPointer { pb in
-                            vc.scalars.withUnsafeBufferPointer { pc in
-                                residual.withUnsafeMutableBufferPointer { e in
-                                    gradA.withUnsafeMutableBufferPointer { ga in
-                                        Kernels.sampledAffineResidual(
-                                            rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: targets.rows,
-                                            columns: targets.columns, a: pa.baseAddress!, b: pb.baseAddress!, bias: pc.baseAddress!,
-                                            target: v.baseAddress!, k: k, residual: e.baseAddress!, gradA: ga.baseAddress!)
+        Kernels.withGathered(vb.scalars, precision: precision) { bBFloat16 in
+            targets.rowPointers.withUnsafeBufferPointer { rp in
+                targets.columnIndices.withUnsafeBufferPointer { ci in
+                    targets.values.withUnsafeBufferPointer { v in
+                        va.scalars.withUnsafeBufferPointer { pa in
+                            vb.scalars.withUnsafeBufferPointer { pb in
+                                vc.scalars.withUnsafeBufferPointer { pc in
+                                    residual.withUnsafeMutableBufferPointer { e in
+                                        gradA.withUnsafeMutableBufferPointer { ga in
+                                            Kernels.sampledAffineResidual(
+                                                rowPointers: rp.baseAddress!, columnIndices: ci.baseAddress!, rows: targets.rows,
+                                                columns: targets.columns, a: pa.baseAddress!, b: pb.baseAddress!, bias: pc.baseAddress!,
+                                                target: v.baseAddress!, k: k, residual: e.baseAddress!, gradA: ga.baseAddress!,
+                                                bBFloat16: bBFloat16)
+                                        }
                                     }
                                 }
                             }
@@ -102,7 +107,7 @@ public func sampledAffineSquareLoss<Scalar>(_ a: Variable<Scalar>, _ b: Variable
             let scaled = t.permuting(residual, scale: scale)
             if needed[1] {
                 db = Kernels.spmmTensor(rowPointers: t.rowPointers, columnIndices: t.columnIndices, values: scaled,
-                                        rows: targets.columns, w: va)
+                                        rows: targets.columns, w: va, precision: precision)
             }
             if needed[2] {
                 let sums = [Scalar](unsafeUninitializedCapacity: targets.columns) { out, initialized in

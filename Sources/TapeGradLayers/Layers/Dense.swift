@@ -43,7 +43,8 @@ public enum WeightLayout: String, Sendable, Codable, Equatable {
 /// ratings), it computes x · W + b only there (sampled product plus the bias gathered at the
 /// entries' columns), so the cost is proportional to the entries too; unobserved outputs are
 /// never formed. With the identity activation and W stored outputs × inputs it fuses itself
-/// with the square loss (``sampledAffineSquareLoss(_:_:bias:targets:)``).
+/// with the square loss (``sampledAffineSquareLoss(_:_:bias:targets:precision:)``). The sparse
+/// products gather in the pass's ``ForwardContext/precision``.
 public struct Dense: Layer {
     /// `Dense`, with the activation unless it is the identity (`Dense(sigmoid)`).
     public var kind: String { activation == .identity ? "Dense" : "Dense(\(activation.rawValue))" }
@@ -102,7 +103,7 @@ public struct Dense: Layer {
         let transposed = weightLayout == .outputsByInputs
         let z: Variable<Scalar>
         switch inputs[0] {
-        case .sparse(let s) where !transposed: z = matmul(s, w) + b
+        case .sparse(let s) where !transposed: z = matmul(s, w, precision: context.precision) + b
         case .sparse(let s):
             // Rows of an outputs × inputs W cannot be gathered by input: densify (correct, but
             // O(batch × inputs); choose inputsByOutputs for layers that read sparse input).
@@ -117,18 +118,20 @@ public struct Dense: Layer {
     public func forward<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
                                               context: ForwardContext<Scalar>, at pattern: SparseMatrix<Scalar>) -> Variable<Scalar>? {
         let (w, b) = (parameters[0], parameters[1])
-        let z = sampledMatmul(denseInput(inputs[0], context: context), w, transposeB: weightLayout == .outputsByInputs, at: pattern)
+        let z = sampledMatmul(denseInput(inputs[0], context: context), w, transposeB: weightLayout == .outputsByInputs, at: pattern,
+                              precision: context.precision)
             + gather(b, at: pattern.columnIndices)
         return activation.apply(z)
     }
 
     /// With the identity activation and W stored outputs × inputs: the layer and the square
-    /// loss in one pass over W's rows (``sampledAffineSquareLoss(_:_:bias:targets:)``, the
+    /// loss in one pass over W's rows (``sampledAffineSquareLoss(_:_:bias:targets:precision:)``, the
     /// same value and gradients as the sampled output followed by `sampledSquareLoss`).
     public func squaredError<Scalar: TensorScalar>(_ inputs: [LayerValue<Scalar>], parameters: [Variable<Scalar>],
                                                    context: ForwardContext<Scalar>, at targets: SparseMatrix<Scalar>) -> Variable<Scalar>? {
         guard activation == .identity, weightLayout == .outputsByInputs else { return nil }
-        return sampledAffineSquareLoss(denseInput(inputs[0], context: context), parameters[0], bias: parameters[1], targets: targets)
+        return sampledAffineSquareLoss(denseInput(inputs[0], context: context), parameters[0], bias: parameters[1], targets: targets,
+                                       precision: context.precision)
     }
 
     /// The input rows as a dense matrix (a sparse input is densified: the sampled product

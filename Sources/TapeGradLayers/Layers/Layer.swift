@@ -83,12 +83,17 @@ public final class ForwardContext<Scalar: TensorScalar> {
     /// The generator for dropout masks and noise, advanced by each pass in the graph's node
     /// order.
     public var generator: SplitMix64
+    /// The precision the sparse products of this pass gather their operands in (``Dense``
+    /// passes it to them): `.bf16` is mixed precision for Float models (see ``Precision``).
+    public var precision: Precision
 
     /// Creates a context.
-    public init(tape: Tape<Scalar>, isTraining: Bool, generator: SplitMix64 = SplitMix64(seed: 0)) {
+    public init(tape: Tape<Scalar>, isTraining: Bool, generator: SplitMix64 = SplitMix64(seed: 0),
+                precision: Precision = .fp32) {
         self.tape = tape
         self.isTraining = isTraining
         self.generator = generator
+        self.precision = precision
     }
 }
 
