@@ -164,16 +164,6 @@ func cacheSizes() {
     #expect(CacheSizes.l2 > 0 && CacheSizes.l3 >= CacheSizes.l2)
 }
 
-#if canImport(Glibc)
-@Test("Allocator.retainFreedMemory finds glibc's mallopt and both settings are accepted")
-func retainFreedMemory() {
-    // Under AddressSanitizer (.ci/sanitizers sets ASAN_OPTIONS) malloc is the sanitizer's, which
-    // rejects mallopt: the call must then say so instead of claiming success.
-    let underAddressSanitizer = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
-    #expect(Allocator.retainFreedMemory() == !underAddressSanitizer)
-}
-#endif
-
 @Test("the fused decoder-and-loss kernel equals sddmm + bias − target and the spmm of the residuals, bit for bit",
       arguments: [(15, Precision.fp32), (37, .fp32), (200, .fp32), (15, .bf16), (37, .bf16), (200, .bf16)])
 func fusedResidualMatchesUnfused(k: Int, precision: Precision) {

@@ -16,12 +16,21 @@ public enum Allocator {
     /// the heap instead of separate mappings (`M_MMAP_MAX = 0`), and free memory at the top of
     /// the heap is returned to the system only above 1 GiB (`M_TRIM_THRESHOLD`). A process-wide
     /// choice, so the library never makes it on its own: programs call this once at start (the
-    /// `autorec` program and `tapegrad-bench` do). Returns false where there is no glibc.
+    /// `autorec` program and `tapegrad-bench` do). Returns whether the settings now apply to the
+    /// malloc the process uses: false where there is no glibc, and where malloc is not glibc's
+    /// (every sanitizer that checks memory or threads replaces it, as a preloaded allocator does).
     @discardableResult
     public static func retainFreedMemory() -> Bool {
         #if canImport(Glibc)
+        // RTLD_DEFAULT: the definitions the program's own calls bind to.
+        let programScope = UnsafeMutableRawPointer(bitPattern: 0)
+        // ThreadSanitizer replaces malloc but leaves glibc's mallopt reachable, which would accept
+        // settings for an allocator nobody calls; AddressSanitizer replaces both and refuses.
+        guard let libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD) else { return false }
+        defer { dlclose(libc) }
+        guard let glibcMalloc = dlsym(libc, "malloc"), dlsym(programScope, "malloc") == glibcMalloc else { return false }
         // <malloc.h> is not part of Swift's Glibc module: look mallopt up at run time.
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
+        guard let symbol = dlsym(programScope, "mallopt") else { return false }
         let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
         // <malloc.h>: M_TRIM_THRESHOLD is -1, M_MMAP_MAX -4.
         let trimThreshold: Int32 = -1, mmapMax: Int32 = -4
