@@ -117,11 +117,10 @@ struct MalformedInputCLITests {
         }
     }
 
-    @Test("a 10 MB line: refused as too long on that line, quickly; titles may be long")
+    @Test("a 10 MB line: refused as too long on that line (the reader stops at the limit); titles may be long")
     func veryLongLine() throws {
         let dir = try TemporaryDirectory()
         let long = [UInt8](repeating: UInt8(ascii: "7"), count: 10 << 20)
-        let start = Date()
         // As a data line (a 10-million-digit id) and as the first line (format detection).
         let second = try dir.write("long2.data", Array("1 2 3\n1 ".utf8) + long + Array(" 3\n4 5 6\n".utf8))
         var r = runAutoRec(["--ratings", second] + tiny)
@@ -142,7 +141,6 @@ struct MalformedInputCLITests {
         #expect(throws: DataFileError(file: titles, line: 3, kind: .missingFields, message: "missing title: expected id and title")) {
             try MovieTitles.read(titles)
         }
-        #expect(Date().timeIntervalSince(start) < 60)
     }
 
     @Test("bad titles files through recommend: status 1 naming the file and line")
