@@ -23,8 +23,12 @@ print(model)
 
 var parameters: Parameters<Double> = model.initialParameters(seed: 42)
 var optimizer = Adam<Double>(learningRate: 0.01)
+// A constant rate of 0.01 makes Adam spike now and then late in training; annealing it to
+// 1e-4 lets the fit settle.
+let schedule = LearningRateSchedule.cosine(total: 2000, minimum: 1e-4)
 var loss = Double.infinity
 for step in 0...2000 {
+    optimizer.apply(schedule, base: 0.01, epoch: step)
     let (value, gradient) = try valueAndGradient(at: parameters) { tape, weights in
         let context = ForwardContext(tape: tape, isTraining: true)
         let prediction = try model(.constant(x), parameters: weights, context: context)
