@@ -3,7 +3,6 @@
 // and AutoRec (Sedhain et al., WWW 2015) built on it.
 
 import PackageDescription
-import Foundation
 
 // MARK: - Products and targets
 
