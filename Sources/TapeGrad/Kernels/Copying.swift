@@ -6,10 +6,12 @@ extension Kernels {
     /// Traps unless every index is a valid row of a table with `rows` rows, naming the op, the
     /// index and the table's shape: a bad id is a programming error of the caller (data ids are
     /// checked where the data is read), and reading past the table must never happen silently.
+    /// `fatalError`, not `preconditionFailure`: optimised builds drop a precondition's message,
+    /// and ids usually come from a user's data, so the message must survive `-c release`.
     @inline(__always)
     static func checkRowIndices<I: BinaryInteger>(_ indices: UnsafeBufferPointer<I>, rows: Int, op: String, shape: [Int]) {
         for i in indices where i < 0 || i >= rows {
-            preconditionFailure("\(op): id \(i) outside 0..<\(rows) for a table of shape \(shape)")
+            fatalError("\(op): id \(i) outside 0..<\(rows) for a table of shape \(shape)")
         }
     }
 
