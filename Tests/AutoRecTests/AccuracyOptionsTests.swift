@@ -3,6 +3,7 @@ import Testing
 import TapeGrad
 import TapeGradLayers
 @testable import AutoRec
+import TapeGradFormats
 
 // The accuracy options of the fitter and the model: the λ average, the I+U blend, input
 // centering and input dropout. Each is chosen on validation ratings or is a switch; these tests
