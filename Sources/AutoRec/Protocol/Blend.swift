@@ -65,10 +65,13 @@ struct Blend {
     /// How the main model was fitted (the members are fitted the same way).
     let options: FitOptions
 
-    /// A further model to fit: its name in reports, its hyperparameters and its λ candidates.
+    /// A further model to fit.
     struct Member {
+        /// Its name in reports.
         let name: String
+        /// Its hyperparameters.
         let configuration: AutoRecConfiguration
+        /// Its λ candidates.
         let plan: LambdaSearch.Plan
     }
 
@@ -89,6 +92,7 @@ struct Blend {
         return result
     }
 
+    /// `I-AutoRec` or `U-AutoRec`, as reports name the kinds.
     static func name(of kind: AutoRecKind) -> String { kind == .item ? "I-AutoRec" : "U-AutoRec" }
 
     /// Fits the members beside `main` and returns `main` with the blend chosen on `validation`.
@@ -125,10 +129,10 @@ struct Blend {
     /// The members' fits, side by side.
     ///
     /// The members depend on the main model (its λ) but not on one another, so they are fitted
-    /// in parallel with the threads shared out between them. On ML-100K-sized data one thread
-    /// per fit does more work per second than two threads on one fit (the products are small),
-    /// and each fit is bit-identical whatever its thread count, so the results are those of
-    /// fitting the members one after the other.
+    /// in parallel with the threads shared out between them: on small data one thread per fit
+    /// does more work per second than two threads on one fit (the products are small), and each
+    /// fit is bit-identical whatever its thread count, so the results are those of fitting the
+    /// members one after the other.
     private func fitMembers(_ specs: [Member], training: RatingSet, validation: ValidationSplit,
                             progress: (FitProgress) -> Bool) throws -> (results: [FitResult], wallSeconds: Double) {
         let threads = Parallelism.threads

@@ -40,8 +40,8 @@ public struct FitOptions: Sendable {
     /// keeps the rest; all-zero keeps the main model alone, so validation never prefers a worse
     /// stack). The two kinds see the rating matrix from different sides, so their errors are
     /// less correlated than those of two models of one kind. The other kind's λ search starts
-    /// at the main model's λ (see ``LambdaSearch``), which keeps the blend inside the default
-    /// run's time budget.
+    /// at the main model's λ instead of ``AutoRecFitter/coarseGrid`` (its best λ lies near it),
+    /// which keeps the blend inside the default run's time budget.
     public var blend: Bool = true
     /// The input dropout rate of the stack's third member, a denoising model of the main kind
     /// (0: no third member; only with ``blend``). Denoising changes what the network learns

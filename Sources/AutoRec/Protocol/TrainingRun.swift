@@ -13,9 +13,13 @@ struct TrainingRun {
     /// What a run leaves: the model it trained, its parameters (the best epoch's when stopped
     /// early), the training result and the optimizer's final state.
     struct Outcome {
+        /// The model trained (its configuration's λ is not the run's).
         let model: AutoRec
+        /// The parameters kept: the best epoch's with validation, else the last epoch's.
         let parameters: Parameters<Float>
+        /// The history, the selected epoch and why the run stopped.
         let result: TrainingResult
+        /// The optimizer's state after the last step.
         let optimizerState: Parameters<Float>
     }
 
