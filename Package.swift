@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "TapeGrad", targets: ["TapeGrad"]),
         .library(name: "TapeGradCheck", targets: ["TapeGradCheck"]),
+        .library(name: "TapeGradFormats", targets: ["TapeGradFormats"]),
         .library(name: "TapeGradLayers", targets: ["TapeGradLayers"]),
         .library(name: "AutoRec", targets: ["AutoRec"]),
         .executable(name: "autorec", targets: ["autorec"]),
@@ -30,12 +31,16 @@ let package = Package(
         .target(name: "TapeGrad", dependencies: ["CTapeGradKernels"]),
         // Gradient checking against finite differences, for our tests and for users'.
         .target(name: "TapeGradCheck", dependencies: ["TapeGrad"]),
-        // Layers, layer graphs, losses, optimizers, checkpoints, training loop.
-        .target(name: "TapeGradLayers", dependencies: ["TapeGrad"]),
-        // AutoRec: data, the model as a layer graph, the paper's evaluation protocol.
-        .target(name: "AutoRec", dependencies: ["TapeGrad", "TapeGradLayers"]),
-        // The `autorec` command line: argument parsing, reports, files; a library so tests can
-        // run it in-process.
+        // File formats: safetensors (with its strict JSON header reader and writer, and the
+        // crash-safe file replacement); knows nothing of tensors or layers.
+        .target(name: "TapeGradFormats"),
+        // Layers, layer graphs, losses, optimizers, checkpoints (parameters in safetensors),
+        // training loop.
+        .target(name: "TapeGradLayers", dependencies: ["TapeGrad", "TapeGradFormats"]),
+        // AutoRec: data, the model as a layer graph, the paper's evaluation protocol, model files.
+        .target(name: "AutoRec", dependencies: ["TapeGrad", "TapeGradFormats", "TapeGradLayers"]),
+        // The `autorec` command line: argument parsing, reports, charts, files; a library so
+        // tests can run it in-process.
         .target(name: "AutoRecCLI", dependencies: ["AutoRec"]),
 
         // Programs.
@@ -50,14 +55,15 @@ let package = Package(
         .executableTarget(name: "cdae", dependencies: ["AutoRecCLI"], path: "Examples/cdae"),
         .executableTarget(name: "autorec-tied", dependencies: ["AutoRecCLI"], path: "Examples/autorec-tied"),
         // Saves a checkpoint in a loop; the crash-safety test kills it mid-save.
-        .executableTarget(name: "safetensors-writer", dependencies: ["TapeGradLayers"], path: "Examples/safetensors-writer"),
+        .executableTarget(name: "safetensors-writer", dependencies: ["TapeGradFormats", "TapeGradLayers"], path: "Examples/safetensors-writer"),
 
         // Tests.
         // Helpers shared by the test targets.
         .target(name: "TapeGradTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TapeGradTests", dependencies: ["TapeGrad", "TapeGradCheck"]),
-        .testTarget(name: "TapeGradLayersTests", dependencies: ["TapeGradLayers", "TapeGradCheck", "TapeGradTestSupport"]),
-        .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "AutoRecCLI", "TapeGradCheck", "TapeGradTestSupport"]),
+        .testTarget(name: "TapeGradFormatsTests", dependencies: ["TapeGradFormats", "TapeGradTestSupport"]),
+        .testTarget(name: "TapeGradLayersTests", dependencies: ["TapeGradLayers", "TapeGradFormats", "TapeGradCheck", "TapeGradTestSupport"]),
+        .testTarget(name: "AutoRecTests", dependencies: ["AutoRec", "AutoRecCLI", "TapeGradFormats", "TapeGradCheck", "TapeGradTestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["matrix-factorization", "neumf", "cdae", "autorec-tied",
                                                            "AutoRec", "TapeGradCheck"]),
     ],

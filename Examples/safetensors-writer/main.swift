@@ -10,6 +10,7 @@
 //   forever. After each save it prints "saved k" on standard output.
 import Foundation
 import TapeGradLayers
+import TapeGradFormats
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2, arguments.count <= 4 else {

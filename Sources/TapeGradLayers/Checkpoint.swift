@@ -1,5 +1,6 @@
 import Foundation
 import TapeGrad
+import TapeGradFormats
 
 /// A checkpoint that cannot be used: unreadable, corrupt, or made for another model.
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
@@ -18,31 +19,32 @@ extension SafeTensors {
     }
 
     /// Reads the parameters a graph stores (named `prefix + name`; tied parameters are not
-    /// stored), checking each one's presence, dtype and shape; the error names the parameter
-    /// and both shapes.
+    /// stored) and checks them with the graph's own ``Graph/validate(_:)``, so a checkpoint is
+    /// held to exactly the rules parameters from anywhere else are: the error names the file,
+    /// the parameter and both shapes.
     public func parameters<Scalar: TensorScalar & SafeTensorsElement>(for graph: Graph, prefix: String = "",
                                                                       file: String) throws(CheckpointError) -> Parameters<Scalar> {
         var result = Parameters<Scalar>()
         for spec in graph.parameterSpecs {
             let name = prefix + spec.name
-            guard let entry = entry(named: name) else {
-                throw CheckpointError("\(file): parameter '\(spec.name)' is missing")
-            }
-            guard entry.shape == spec.shape else {
-                throw CheckpointError("\(file): parameter '\(spec.name)' has shape \(entry.shape) but the model needs \(spec.shape)")
-            }
+            guard let entry = entry(named: name) else { continue }  // missing: reported by validate
             do {
                 let values: [Scalar] = try self.values(name)
-                result.append(spec.name, Tensor(shape: spec.shape, scalars: values), regularized: spec.regularized)
+                result.append(spec.name, Tensor(shape: entry.shape, scalars: values), regularized: spec.regularized)
             } catch {
                 throw CheckpointError("\(file): parameter '\(spec.name)': \(error)")
             }
         }
+        do {
+            try graph.validate(result)
+        } catch {
+            throw CheckpointError("\(file): \(error)")
+        }
         return result
     }
 
-    /// Reads tensors named `prefix + name` for each name of `like` (an optimizer state shaped
-    /// like the current one), or nil when the checkpoint holds none with that prefix.
+    /// Reads every tensor whose name starts with `prefix`, named without it (an optimizer state
+    /// saved with ``add(_:prefix:)``), or nil when the checkpoint holds none with that prefix.
     public func optionalParameters<Scalar: TensorScalar & SafeTensorsElement>(prefix: String, file: String) throws(CheckpointError) -> Parameters<Scalar>? {
         let names = self.names.filter { $0.hasPrefix(prefix) }
         guard !names.isEmpty else { return nil }

@@ -3,6 +3,7 @@ import Testing
 import TapeGrad
 import TapeGradLayers
 @testable import AutoRec
+import TapeGradFormats
 
 // The accuracy options of the fitter and the model: the λ average, the I+U blend, input
 // centering and input dropout. Each is chosen on validation ratings or is a switch; these tests
@@ -63,10 +64,10 @@ func blendChosenOnValidation() throws {
     #expect(blend.members[1].fit.trials.map(\.lambda) == fit.averagedLambdas, "the denoising member takes the main model's λ average")
     #expect(fit.recommender.blend.map(\.weight) == blend.weights.map { Float($0) })
     // The stored blend predicts exactly what validation chose: its validation RMSE matches.
-    let holdout = RatingSplit.random(split.train, testFraction: options.validationFraction, seed: options.seed)
-    let validator = Validator(train: holdout.train, validation: holdout.test, configuration: AutoRecConfiguration(hidden: [8]), scale: split.scale)
-    let values = [fit.validationWarmValues] + blend.members.map(\.fit.validationWarmValues)
-    #expect(abs(validator.rmse(warmOrder: PairQuery.stack(values, weights: blend.weights.map { Float($0) })) - blend.validationRMSE) < 1e-12)
+    let validation = try ValidationSplit(split.train, options: options, scale: split.scale)
+    let chosen = WarmPredictions.blend([fit.validationPredictions] + blend.members.map(\.fit.validationPredictions),
+                                       weights: blend.weights.map { Float($0) })
+    #expect(abs(validation.rmse(chosen) - blend.validationRMSE) < 1e-12)
 
     // Without the denoising member: the I+U blend, one weight.
     options.denoisingMember = 0

@@ -3,6 +3,7 @@ import Testing
 @testable import AutoRecCLI
 import TapeGradLayers
 import AutoRec
+import TapeGradFormats
 
 /// Runs the program in-process and returns (status, stdout, stderr).
 func runAutoRec(_ arguments: [String]) -> (status: Int32, out: String, err: String) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TapeGradLayers
 @testable import AutoRec
+import TapeGradFormats
 
 // Inputs from the fuzzing work (Tests/Fuzz, .ci/fuzz; Docs/Reliability.md) kept as byte arrays.
 // Each must be rejected with the reader's own error type (or parse), never trap.

@@ -3,6 +3,7 @@ import Testing
 import TapeGrad
 import TapeGradLayers
 @testable import AutoRec
+import TapeGradFormats
 
 /// A small learnable data set and its split, shared by the protocol tests.
 func smallSplit(seed: UInt64 = 3) -> RatingSplit {
@@ -138,7 +139,7 @@ func modelFileRoundTrip() throws {
     let wrongPath = directory.appendingPathComponent("wrong.safetensors")
     try wrong.write(to: wrongPath)
     #expect { try ModelFile(contentsOf: wrongPath.path) } throws: {
-        "\($0)".contains("'encoder.weight' has shape [1, 8] but the model needs")
+        "\($0)".contains("'encoder.weight' has shape [1, 8] but the graph needs")
     }
 }
 

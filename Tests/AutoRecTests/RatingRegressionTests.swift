@@ -141,7 +141,7 @@ func warmPairs() {
     let pairs = WarmPairs(users: [0, 1, -1, 0, 2], items: [0, 0, 0, 1, 0], ratingsPerUser: [2, 0, 1], ratingsPerItem: [3, 1])
     #expect(pairs.indices == [0, 3, 4])
     #expect(pairs.coldCount == 2)
-    #expect(pairs.finish([7, 0, 2.5], scale: RatingScale(minimum: 1, maximum: 5)) == [5, 3, 3, 1, 2.5])
+    #expect(pairs.finish(WarmPredictions([7, 0, 2.5]), scale: RatingScale(minimum: 1, maximum: 5)) == [5, 3, 3, 1, 2.5])
 }
 
 @Test("whole models on the tape pass a directional gradient check of the training objective (Double)",

@@ -6,6 +6,7 @@
 import Foundation
 import TapeGradLayers
 import AutoRec
+import TapeGradFormats
 
 private let path: String = {
     let dir = ProcessInfo.processInfo.environment["FUZZ_TMPDIR"] ?? NSTemporaryDirectory()

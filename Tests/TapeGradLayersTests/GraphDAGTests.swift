@@ -3,6 +3,7 @@ import Testing
 import TapeGrad
 import TapeGradCheck
 @testable import TapeGradLayers
+import TapeGradFormats
 
 // Layer graphs that are not chains: several inputs and outputs, merges, sharing, tying,
 // nesting, embeddings, evaluation at a pattern, and errors.

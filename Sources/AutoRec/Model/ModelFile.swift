@@ -1,6 +1,7 @@
 import Foundation
 import TapeGrad
 import TapeGradLayers
+import TapeGradFormats
 
 /// A saved AutoRec model: everything prediction needs in one safetensors file.
 ///

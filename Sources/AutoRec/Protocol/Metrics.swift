@@ -82,3 +82,10 @@ public func meanAndConfidence95(_ values: [Double]) -> (mean: Double, halfWidth:
     let q = n - 1 <= t.count ? t[n - 2] : 1.960
     return (mean, q * (variance / Double(n)).squareRoot())
 }
+
+/// The median of a list (NaN when empty).
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

@@ -105,14 +105,11 @@ public struct QueryPattern: Sendable {
 
 /// User–item pairs to predict, arranged once: which pairs are warm (``WarmPairs``) and the
 /// query pattern of the warm ones. Prediction and validation share it, so both apply the
-/// protocol the same way: reconstruct from the training rows, then ``WarmPairs/finish(_:scale:)``.
+/// protocol the same way: reconstruct from the training rows into ``WarmPredictions``, then
+/// ``WarmPairs/finish(_:scale:)``.
 struct PairQuery {
     /// Which pairs are warm.
     let pairs: WarmPairs
-    /// The number of pairs asked for.
-    var count: Int { pairs.count }
-    /// The caller's indices of the warm pairs.
-    var warm: [Int] { pairs.indices }
     /// The warm pairs as a pattern over the instance matrix.
     let queries: QueryPattern
 
@@ -120,24 +117,25 @@ struct PairQuery {
     /// model has never seen) count as cold.
     init(users: [Int32], items: [Int32], ratingsPerUser perUser: [Int32], ratingsPerItem perItem: [Int32],
          inputs: InstanceMatrix) {
-        pairs = WarmPairs(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem)
+        self.init(WarmPairs(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem),
+                  users: users, items: items, inputs: inputs)
+    }
+
+    /// Arranges the warm ones of `pairs` (made from these users and items) over `inputs`.
+    init(_ pairs: WarmPairs, users: [Int32], items: [Int32], inputs: InstanceMatrix) {
+        self.pairs = pairs
         let warm = pairs.indices
         let (rows, columns) = InstanceMatrix.rowsAndColumns(users: warm.map { users[$0] }, items: warm.map { items[$0] },
                                                             kind: inputs.kind)
         queries = QueryPattern(rows: rows, columns: columns, rowCount: inputs.matrix.rows, columnCount: inputs.matrix.columns)
     }
 
-    /// The predictions in the caller's order: the mean of the ensemble members' raw outputs,
-    /// clipped to `scale`; the midpoint for cold pairs.
-    func predictions(model: AutoRec, ensemble: [Parameters<Float>], inputs: InstanceMatrix, scale: RatingScale) -> [Float] {
-        finish(warmValues(model: model, ensemble: ensemble, inputs: inputs), scale: scale)
-    }
-
-    /// The unclipped predictions of the warm pairs, in the pattern's order: the mean of the
-    /// members' outputs plus the centering offsets. Blends and averages are formed on these
-    /// (then ``finish(_:scale:)``), so that clipping happens once, at the end.
-    func warmValues(model: AutoRec, ensemble: [Parameters<Float>], inputs: InstanceMatrix) -> [Float] {
-        guard !warm.isEmpty else { return [] }
+    /// The unclipped predictions of the warm pairs: the mean of the ensemble members' outputs
+    /// plus the centering offsets. Blends and averages are formed on these, so that clipping
+    /// happens once, at the end.
+    func predictions(model: AutoRec, ensemble: [Parameters<Float>], inputs: InstanceMatrix) -> WarmPredictions {
+        guard !pairs.indices.isEmpty else { return WarmPredictions([]) }
+        // Computed in the pattern's order (CSR by instance), then put in warm order.
         var values = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: ensemble[0])
         for member in ensemble.dropFirst() {
             let more = model.reconstruct(inputs: inputs.matrix, at: queries.pattern, parameters: member)
@@ -147,45 +145,13 @@ struct PairQuery {
             let share = 1 / Float(ensemble.count)
             for p in values.indices { values[p] *= share }
         }
-        // Undo the centering: each entry's row offset (the pattern is CSR by instance).
+        // Undo the centering: each entry's row offset.
         let pattern = queries.pattern
         for r in 0..<pattern.rows where inputs.offsets[r] != 0 {
             for p in pattern.rowPointers[r]..<pattern.rowPointers[r + 1] { values[p] += inputs.offsets[r] }
         }
-        return values
-    }
-
-    /// Warm values reordered from the pattern's order to the order of ``warm`` (the caller's
-    /// order restricted to warm pairs): two queries of the same pairs over different instance
-    /// matrices (item- and user-based) agree on this order, not on the pattern's.
-    func warmInWarmOrder(_ values: [Float]) -> [Float] {
-        var result = [Float](repeating: 0, count: values.count)
-        for (p, v) in values.enumerated() { result[queries.order[p]] = v }
-        return result
-    }
-
-    /// (1 − Σ weights)·members[0] + Σ weights[j]·members[j + 1] elementwise: the main model
-    /// keeps what the others do not take.
-    static func stack(_ members: [[Float]], weights: [Float]) -> [Float] {
-        precondition(members.count == weights.count + 1, "PairQuery.stack: \(members.count) members, \(weights.count) weights")
-        let first = 1 - weights.reduce(0, +)
-        var result = members[0].map { first * $0 }
-        for (member, w) in zip(members.dropFirst(), weights) {
-            precondition(member.count == result.count, "PairQuery.stack: \(result.count) and \(member.count) values")
-            for p in result.indices { result[p] += w * member[p] }
-        }
-        return result
-    }
-
-    /// Warm values in warm order (``warmInWarmOrder(_:)``) clipped and put in the caller's
-    /// order, with the default for cold pairs (``WarmPairs/finish(_:scale:)``).
-    func finish(warmOrder values: [Float], scale: RatingScale) -> [Float] {
-        pairs.finish(values, scale: scale)
-    }
-
-    /// Warm values (pattern order, from ``warmValues(model:ensemble:inputs:)``) clipped to
-    /// `scale` and put in the caller's order, with the default for cold pairs.
-    func finish(_ values: [Float], scale: RatingScale) -> [Float] {
-        pairs.finish(warmInWarmOrder(values), scale: scale)
+        var warmOrder = [Float](repeating: 0, count: values.count)
+        for (p, v) in values.enumerated() { warmOrder[queries.order[p]] = v }
+        return WarmPredictions(warmOrder)
     }
 }

@@ -40,7 +40,7 @@ public struct RatingPredictor: Sendable {
                                                    size: model.input == .pairs ? Self.querySize : Self.querySize / 16) {
             for (p, v) in zip(positions, model.predict(batch, parameters: parameters)) { values[p] = v + training.offset }
         }
-        return (pairs.finish(values, scale: scale), pairs)
+        return (pairs.finish(WarmPredictions(values), scale: scale), pairs)
     }
 
     /// RMSE and MAE on held-out ratings over the training set's id maps.

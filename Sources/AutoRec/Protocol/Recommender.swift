@@ -88,19 +88,16 @@ public struct Recommender: Sendable {
     /// main model: 1 − their sum) and then clipped.
     public func predictAndCount(users: [Int32], items: [Int32]) -> (predictions: [Float], cold: Int) {
         let perUser = training.ratingsPerUser(), perItem = training.ratingsPerItem()
-        let pairs = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: inputs)
-        guard blend.contains(where: { $0.weight > 0 }) else {
-            return (pairs.predictions(model: model, ensemble: ensemble, inputs: inputs, scale: scale), pairs.count - pairs.warm.count)
-        }
-        var members = [pairs.warmInWarmOrder(pairs.warmValues(model: model, ensemble: ensemble, inputs: inputs))]
+        let query = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: inputs)
+        var members = [query.predictions(model: model, ensemble: ensemble, inputs: inputs)]
         var weights = [Float]()
         for (component, componentInputs) in zip(blend, blendInputs) where component.weight > 0 {
-            let query = PairQuery(users: users, items: items, ratingsPerUser: perUser, ratingsPerItem: perItem, inputs: componentInputs)
-            members.append(query.warmInWarmOrder(query.warmValues(model: component.model, ensemble: component.ensemble, inputs: componentInputs)))
+            let other = PairQuery(query.pairs, users: users, items: items, inputs: componentInputs)
+            members.append(other.predictions(model: component.model, ensemble: component.ensemble, inputs: componentInputs))
             weights.append(component.weight)
         }
-        let mixed = PairQuery.stack(members, weights: weights)
-        return (pairs.finish(warmOrder: mixed, scale: scale), pairs.count - pairs.warm.count)
+        let mixed = weights.isEmpty ? members[0] : WarmPredictions.blend(members, weights: weights)
+        return (query.pairs.finish(mixed, scale: scale), query.pairs.coldCount)
     }
 
     /// RMSE and MAE on held-out ratings whose ids are in `training`'s maps.

@@ -30,13 +30,13 @@ public struct WarmPairs: Sendable {
     /// The default rating of a cold pair on `scale`.
     public static func defaultRating(on scale: RatingScale) -> Float { Float(scale.midpoint) }
 
-    /// The reported predictions in the caller's order: `warmValues` (one raw value per warm
-    /// pair, in warm order) clipped to `scale`, and the default rating for cold pairs.
-    public func finish(_ warmValues: [Float], scale: RatingScale) -> [Float] {
-        precondition(warmValues.count == indices.count, "WarmPairs.finish: \(warmValues.count) values for \(indices.count) warm pairs")
+    /// The reported predictions in the caller's order: the warm pairs' predictions clipped to
+    /// `scale`, and the default rating for cold pairs.
+    public func finish(_ predictions: WarmPredictions, scale: RatingScale) -> [Float] {
+        precondition(predictions.count == indices.count, "WarmPairs.finish: \(predictions.count) values for \(indices.count) warm pairs")
         var result = [Float](repeating: WarmPairs.defaultRating(on: scale), count: count)
         let (low, high) = (Float(scale.minimum), Float(scale.maximum))
-        for (k, v) in warmValues.enumerated() { result[indices[k]] = min(max(v, low), high) }
+        for (k, v) in predictions.values.enumerated() { result[indices[k]] = min(max(v, low), high) }
         return result
     }
 }

@@ -12,7 +12,7 @@ public typealias Objective<Scalar: TensorScalar> = (Parameters<Scalar>) -> (loss
 /// Optimizers own only their own state (moments, step sizes, history), never a copy of the
 /// model: `update(&parameters, along: gradient)`. The state can be saved in a checkpoint
 /// through ``state`` and restored with ``restore(_:)``, so training resumes exactly.
-public protocol Optimizer {
+public protocol Optimizer<Scalar> {
     /// The element type of the parameters.
     associatedtype Scalar: TensorScalar
 

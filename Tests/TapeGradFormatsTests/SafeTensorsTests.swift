@@ -1,7 +1,7 @@
 import TapeGradTestSupport
 import Foundation
 import Testing
-@testable import TapeGradLayers
+@testable import TapeGradFormats
 
 // MARK: - Helpers
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TapeGradLayers
+@testable import AutoRecCLI
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -27,7 +27,7 @@ private func attribute(_ element: XMLElement, _ name: String) -> String? {
 }
 
 /// Training loss (left) and validation RMSE (right): the chart the project draws most.
-private func trainingChart() -> LineChart {
+private func lossAndRMSEChart() -> LineChart {
     let loss = (1...40).map { e in (x: Double(e), y: 2.5 * exp(-Double(e) / 8) + 0.3 + 0.05 * sin(Double(e))) }
     let valid = stride(from: 5, through: 40, by: 5).map { e in (x: Double(e), y: 1.1 - 0.2 * log(Double(e)) / log(40)) }
     return LineChart(title: "AutoRec on ML-1M: loss & RMSE <I-AutoRec>", xLabel: "epoch", yLabel: "training loss",
@@ -138,7 +138,7 @@ struct LineChartAxisTests {
 @Suite("LineChart SVG")
 struct LineChartSVGTests {
     @Test func trainingChartIsWellFormedWithExpectedParts() throws {
-        let chart = trainingChart()
+        let chart = lossAndRMSEChart()
         let svg = chart.svg()
         let doc = try #require(parseXML(svg))
         let root = try #require(doc.rootElement())
@@ -268,7 +268,7 @@ struct LineChartSVGTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("training.svg")
-        let chart = trainingChart()
+        let chart = lossAndRMSEChart()
         try chart.write(to: url)
         #expect(try String(contentsOf: url, encoding: .utf8) == chart.svg())
         // For looking at the chart: LINECHART_SAMPLE_DIR=/some/dir swift test --filter writesFile
