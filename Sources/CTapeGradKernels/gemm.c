@@ -50,7 +50,7 @@ tg_gemm_blocking tg_sgemm_blocking(tg_cpu_level level) {
     switch (level) {
     case TG_CPU_AVX512:
     case TG_CPU_AVX512_BF16: return (tg_gemm_blocking){12, 32, 480, 256, 4096, 512};
-    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 16, 144, 512, 4080, 512};
+    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 16, 144, 512, 2048, 512};
     case TG_CPU_PORTABLE: break;
     }
     return (tg_gemm_blocking){4, 8, 128, 256, 4096, 256};
@@ -60,7 +60,7 @@ tg_gemm_blocking tg_dgemm_blocking(tg_cpu_level level) {
     switch (level) {
     case TG_CPU_AVX512:
     case TG_CPU_AVX512_BF16: return (tg_gemm_blocking){12, 16, 240, 256, 4096, 512};
-    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 8, 72, 512, 4080, 512};
+    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 8, 72, 512, 2048, 512};
     case TG_CPU_PORTABLE: break;
     }
     return (tg_gemm_blocking){4, 4, 64, 256, 4096, 256};
@@ -414,6 +414,10 @@ void NAME(tg_cpu_level level, long kc, long rows, long cols, const T *packed_a, 
 
 TG_MACRO(float, tg_sgemm_macro, tg_sgemm_blocking, s_ukr)
 TG_MACRO(double, tg_dgemm_macro, tg_dgemm_blocking, d_ukr)
+
+// MARK: - Task claiming
+
+long tg_fetch_add(long *counter, long value) { return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED); }
 
 // MARK: - Direct path for small products
 

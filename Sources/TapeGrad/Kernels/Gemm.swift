@@ -66,26 +66,28 @@ public enum Gemm {
 extension Gemm {
     /// `sgemm` with the packed path run at `level` (clamped to the hardware's), so tests can run
     /// every level on one machine without changing the process-wide level; `packed` sends small
-    /// products through the packed path too, so its ragged edges are tested at every level.
+    /// products through the packed path too, so its ragged edges are tested at every level, and
+    /// `slabGroupBytes` replaces the L3-derived budget of a slab group, so small products can
+    /// span several groups whatever the machine's L3.
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Float, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, level: CPULevel,
-                      packed: Bool = false) {
+                      packed: Bool = false, slabGroupBytes: Int? = nil) {
         gemmDriver(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads,
-                   level: min(level, CPULevel.hardware).cValue, packed: packed)
+                   level: min(level, CPULevel.hardware).cValue, packed: packed, slabGroupBytes: slabGroupBytes)
     }
 
-    /// `dgemm` with the packed path forced to `level` (clamped to the hardware's).
+    /// `dgemm` with the packed path forced to `level` (clamped to the hardware's), as `sgemm` above.
     static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Double, a: UnsafePointer<Double>, lda: Int,
                       b: UnsafePointer<Double>, ldb: Int,
                       beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, threads: Int, level: CPULevel,
-                      packed: Bool = false) {
+                      packed: Bool = false, slabGroupBytes: Int? = nil) {
         gemmDriver(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads,
-                   level: min(level, CPULevel.hardware).cValue, packed: packed)
+                   level: min(level, CPULevel.hardware).cValue, packed: packed, slabGroupBytes: slabGroupBytes)
     }
 }
 
@@ -171,7 +173,7 @@ func gemmDriver<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: In
                                alpha: T, a: UnsafePointer<T>, lda: Int,
                                b: UnsafePointer<T>, ldb: Int,
                                beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int,
-                               level: tg_cpu_level, packed: Bool = false) {
+                               level: tg_cpu_level, packed: Bool = false, slabGroupBytes: Int? = nil) {
     precondition(m >= 0 && n >= 0 && k >= 0, "Gemm: negative dimension")
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {
@@ -183,7 +185,8 @@ func gemmDriver<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: In
         return
     }
     gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: max(1, threads), level: level)
+                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: max(1, threads), level: level,
+                slabGroupBytes: slabGroupBytes ?? CacheSizes.l3 / 8)
 }
 
 /// C = beta·C over an m×n block, never reading C when beta == 0.
@@ -205,9 +208,10 @@ struct GemmBuffers<T: GemmScalar>: @unchecked Sendable {
     let a: UnsafePointer<T>
     let b: UnsafePointer<T>
     let c: UnsafeMutablePointer<T>
-    let packedB: UnsafeMutablePointer<T>
+    let packedB: UnsafeMutablePointer<T>   // the KC×NC slabs of one group, one after the other
     let packedA: UnsafeMutablePointer<T>   // one MC×KC block per worker
     let aStride: Int
+    let nextTask: UnsafeMutablePointer<Int>   // the tasks' claim counter (tg_fetch_add)
 }
 
 /// The packed path: blocking and threading here, packing and the micro-kernels in C
@@ -217,7 +221,7 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
                                 alpha: T, a: UnsafePointer<T>, lda: Int,
                                 b: UnsafePointer<T>, ldb: Int,
                                 beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int,
-                                level: tg_cpu_level) {
+                                level: tg_cpu_level, slabGroupBytes: Int) {
     let blocking = T.gemmBlocking(level)
     let mr = blocking.mr, nr = blocking.nr
     // Equal KC slabs (k = 1000 → 4 × 250, not 3 × 256 + 232), so every pass over C does a full
@@ -225,7 +229,13 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     // the spill of the B micro-panel from L1 to L2 (Docs/Performance.md).
     let slabs = k <= blocking.kc_single ? 1 : gemmCeilDiv(k, blocking.kc)
     let kcMax = gemmRoundUp(gemmCeilDiv(k, slabs), 8)
-    let ncMax = min(gemmRoundUp(blocking.nc, nr), gemmRoundUp(n, nr))
+    // Equal NC blocks (n = 6040 → 3 × 2016, not 2048 + 2048 + 1944), rounded to whole panels.
+    let ncMax = gemmRoundUp(gemmCeilDiv(n, gemmCeilDiv(n, blocking.nc)), nr)
+    // Slab groups: the B slabs of as many consecutive KC slabs as fit `slabGroupBytes` (an eighth
+    // of the shared L3) are packed together, and each task then runs all of them, so the threads
+    // meet at a barrier twice per group instead of twice per slab (3706×6040×500: 6, not 24).
+    let slabBytes = ncMax * kcMax * MemoryLayout<T>.stride
+    let groupSlabs = max(1, min(slabs, slabGroupBytes / slabBytes))
 
     // Row blocks: a multiple of `threads` equal blocks when m allows, else split columns.
     var mBlocks = gemmCeilDiv(m, blocking.mc)
@@ -243,12 +253,15 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     let workers = min(threads, tasks)
 
     let aStride = gemmRoundUp(mc * kcMax, 64)
-    let bCount = ncMax * kcMax
+    let bCount = groupSlabs * ncMax * kcMax
     let raw = UnsafeMutableRawPointer.allocate(
         byteCount: (bCount + aStride * workers) * MemoryLayout<T>.stride, alignment: 64)
     defer { raw.deallocate() }
     let packedB = raw.bindMemory(to: T.self, capacity: bCount + aStride * workers)
-    let buf = GemmBuffers(a: a, b: b, c: c, packedB: packedB, packedA: packedB + bCount, aStride: aStride)
+    let nextTask = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    defer { nextTask.deallocate() }
+    let buf = GemmBuffers(a: a, b: b, c: c, packedB: packedB, packedA: packedB + bCount, aStride: aStride,
+                          nextTask: nextTask)
     // op(A)[i][p] and op(B)[p][j] as offsets, so the C packers get a pointer to a block's corner.
     let aRow = transA ? 1 : lda, aCol = transA ? lda : 1
     let bRow = transB ? 1 : ldb, bCol = transB ? ldb : 1
@@ -257,41 +270,55 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     while jc < n {
         let nc = min(ncMax, n - jc)
         let nPanels = gemmCeilDiv(nc, nr)
-        var pc = 0
-        while pc < k {
-            let kc = min(kcMax, k - pc)
-            let betaNow: T = pc == 0 ? beta : 1
-            // Pack the KC×NC slab of op(B), panels split between the workers.
+        var pg = 0
+        while pg < k {
+            let groupEnd = min(k, pg + groupSlabs * kcMax)
+            // Slab s of the group starts at depth pg + s·kcMax and is packed at s·ncMax·kcMax.
+            // Pack the group's KC×NC slabs of op(B), panels split between the workers.
             parallelFor(workers, threads: workers) { w in
                 let p0 = w * nPanels / workers, p1 = (w + 1) * nPanels / workers
-                if p0 < p1 {
-                    let col0 = jc + p0 * nr
-                    T.gemmPackB(level, transB, buf.b + pc * bRow + col0 * bCol, ldb, kc,
-                                min(p1 * nr, nc) - p0 * nr, nr, buf.packedB + p0 * nr * kc)
+                guard p0 < p1 else { return }
+                var pc = pg, slab = buf.packedB
+                while pc < groupEnd {
+                    let kc = min(kcMax, groupEnd - pc)
+                    T.gemmPackB(level, transB, buf.b + pc * bRow + (jc + p0 * nr) * bCol, ldb, kc,
+                                min(p1 * nr, nc) - p0 * nr, nr, slab + p0 * nr * kc)
+                    pc += kc
+                    slab += ncMax * kcMax
                 }
             }
-            // Each worker: for its (row block, panel range) tasks, pack A and run the tile loop.
+            // Tasks are (row block, panel range) pairs, each over all slabs of the group: pack A,
+            // run the tile loop. Workers claim them one at a time, so a worker that the scheduler
+            // delays takes fewer; every element of C is computed the same way whichever worker
+            // takes it, so the result does not depend on the thread count or the timing.
+            nextTask.pointee = 0
             parallelFor(workers, threads: workers) { w in
-                let t0 = w * tasks / workers, t1 = (w + 1) * tasks / workers
                 let aBuf = buf.packedA + w * buf.aStride
-                var packedRowBlock = -1
-                for t in t0..<t1 {
+                var packedRowBlock = -1, packedDepth = -1
+                while true {
+                    let t = tg_fetch_add(buf.nextTask, 1)
+                    if t >= tasks { break }
                     let mb = t / nParts, part = t % nParts
                     let ic = mb * mc
                     let rows = min(mc, m - ic)
-                    if mb != packedRowBlock {
-                        T.gemmPackA(level, transA, buf.a + ic * aRow + pc * aCol, lda, rows, kc, mr, aBuf)
-                        packedRowBlock = mb
-                    }
                     let jp0 = part * nPanels / nParts, jp1 = (part + 1) * nPanels / nParts
-                    if jp0 < jp1 {
+                    if jp0 >= jp1 { continue }
+                    var pc = pg, slab = UnsafePointer(buf.packedB)
+                    while pc < groupEnd {
+                        let kc = min(kcMax, groupEnd - pc)
+                        if packedRowBlock != mb || packedDepth != pc {
+                            T.gemmPackA(level, transA, buf.a + ic * aRow + pc * aCol, lda, rows, kc, mr, aBuf)
+                            (packedRowBlock, packedDepth) = (mb, pc)
+                        }
                         T.gemmMacro(level, kc, rows, min(jp1 * nr, nc) - jp0 * nr, aBuf,
-                                    buf.packedB + jp0 * nr * kc, buf.c + ic * ldc + jc + jp0 * nr, ldc,
-                                    alpha, betaNow)
+                                    slab + jp0 * nr * kc, buf.c + ic * ldc + jc + jp0 * nr, ldc,
+                                    alpha, pc == 0 ? beta : 1)
+                        pc += kc
+                        slab += ncMax * kcMax
                     }
                 }
             }
-            pc += kc
+            pg = groupEnd
         }
         jc += nc
     }
