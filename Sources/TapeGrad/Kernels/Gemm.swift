@@ -18,14 +18,20 @@
 // the packed layout depends on the micro-kernel's tile. gemm.c explains the tiles and block sizes.
 //
 // k is split into equal KC slabs (k = 1000 → 2 × 500 rather than 512 + 488) so every pass over C
-// does a full share of work, and k up to `kc_single` runs as one slab, saving a pass over C.
+// does a full share of work, and k up to `kc_single` runs as one slab, saving a pass over C; n is
+// split into equal NC blocks likewise. Consecutive KC slabs are packed together as a group, as
+// many as fit an eighth of the shared L3, and run one after the other on each block of C.
 //
-// Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size, so each
-// worker gets contiguous, equally large blocks; when m is too small for that, the NR micro-panels
-// of each B slab are divided among the workers instead. Each worker packs its own A block into a
-// private buffer; packing of the shared B slab is itself split between the workers. Fork/join is
-// `parallelFor` (Dispatch `concurrentPerform`), twice per (NC, KC) pair.
-//
+// Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size; when m
+// is too small for that, the NR micro-panels of each B slab are divided among the workers
+// instead. A task is one (row block, panel range) over all slabs of a group; the workers claim
+// tasks one at a time from a shared counter, so a worker that the scheduler delays (other
+// processes on a shared machine) takes fewer of them instead of holding the others at the
+// barrier. Each worker packs its own A block into a private buffer; packing of the group's B
+// slabs is itself split between the workers. Fork/join is `parallelFor` (Dispatch
+// `concurrentPerform`), twice per (NC block, slab group). Which worker computes a tile does not
+// change how it is computed, so the result is the same bits for any thread count.
+
 // Small products skip packing altogether (m·n·k ≤ 2^15 for Float, 2^14 for Double, or a single
 // row or column of C): the C direct kernel keeps a tile of C in registers over the whole k loop.
 // On Zen 3 (AVX2) it matched the packed path up to about 32³ and lost beyond (48³: 13 vs 65
