@@ -19,17 +19,16 @@
 //
 // k is split into equal KC slabs (k = 1000 → 2 × 500 rather than 512 + 488) so every pass over C
 // does a full share of work, and k up to `kc_single` runs as one slab, saving a pass over C; n is
-// split into equal NC blocks likewise. Consecutive KC slabs are packed together as a group, as
-// many as fit an eighth of the shared L3, and run one after the other on each block of C.
+// split into equal NC blocks likewise.
 //
 // Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size; when m
 // is too small for that, the NR micro-panels of each B slab are divided among the workers
-// instead. A task is one (row block, panel range) over all slabs of a group; the workers claim
+// instead. A task is one (row block, panel range) of a KC slab; the workers claim
 // tasks one at a time from a shared counter, so a worker that the scheduler delays (other
 // processes on a shared machine) takes fewer of them instead of holding the others at the
-// barrier. Each worker packs its own A block into a private buffer; packing of the group's B
-// slabs is itself split between the workers. Fork/join is `parallelFor` (Dispatch
-// `concurrentPerform`), twice per (NC block, slab group). Which worker computes a tile does not
+// barrier. Each worker packs its own A block into a private buffer; packing of the shared B
+// slab is itself split between the workers. Fork/join is `parallelFor` (Dispatch
+// `concurrentPerform`), twice per (NC, KC) pair. Which worker computes a tile does not
 // change how it is computed, so the result is the same bits for any thread count.
 
 // Small products skip packing altogether (m·n·k ≤ 2^15 for Float, 2^14 for Double, or a single
@@ -72,17 +71,15 @@ public enum Gemm {
 extension Gemm {
     /// `sgemm` with the packed path run at `level` (clamped to the hardware's), so tests can run
     /// every level on one machine without changing the process-wide level; `packed` sends small
-    /// products through the packed path too, so its ragged edges are tested at every level, and
-    /// `slabGroupBytes` replaces the L3-derived budget of a slab group, so small products can
-    /// span several groups whatever the machine's L3.
+    /// products through the packed path too, so its ragged edges are tested at every level.
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Float, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, level: CPULevel,
-                      packed: Bool = false, slabGroupBytes: Int? = nil) {
+                      packed: Bool = false) {
         gemmDriver(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads,
-                   level: min(level, CPULevel.hardware).cValue, packed: packed, slabGroupBytes: slabGroupBytes)
+                   level: min(level, CPULevel.hardware).cValue, packed: packed)
     }
 
     /// `dgemm` with the packed path forced to `level` (clamped to the hardware's), as `sgemm` above.
@@ -90,10 +87,10 @@ extension Gemm {
                       alpha: Double, a: UnsafePointer<Double>, lda: Int,
                       b: UnsafePointer<Double>, ldb: Int,
                       beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, threads: Int, level: CPULevel,
-                      packed: Bool = false, slabGroupBytes: Int? = nil) {
+                      packed: Bool = false) {
         gemmDriver(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads,
-                   level: min(level, CPULevel.hardware).cValue, packed: packed, slabGroupBytes: slabGroupBytes)
+                   level: min(level, CPULevel.hardware).cValue, packed: packed)
     }
 }
 
@@ -179,7 +176,7 @@ func gemmDriver<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: In
                                alpha: T, a: UnsafePointer<T>, lda: Int,
                                b: UnsafePointer<T>, ldb: Int,
                                beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int,
-                               level: tg_cpu_level, packed: Bool = false, slabGroupBytes: Int? = nil) {
+                               level: tg_cpu_level, packed: Bool = false) {
     precondition(m >= 0 && n >= 0 && k >= 0, "Gemm: negative dimension")
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {
@@ -191,8 +188,7 @@ func gemmDriver<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: In
         return
     }
     gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: max(1, threads), level: level,
-                slabGroupBytes: slabGroupBytes ?? CacheSizes.l3 / 8)
+                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: max(1, threads), level: level)
 }
 
 /// C = beta·C over an m×n block, never reading C when beta == 0.
@@ -214,7 +210,7 @@ struct GemmBuffers<T: GemmScalar>: @unchecked Sendable {
     let a: UnsafePointer<T>
     let b: UnsafePointer<T>
     let c: UnsafeMutablePointer<T>
-    let packedB: UnsafeMutablePointer<T>   // the KC×NC slabs of one group, one after the other
+    let packedB: UnsafeMutablePointer<T>
     let packedA: UnsafeMutablePointer<T>   // one MC×KC block per worker
     let aStride: Int
     let nextTask: UnsafeMutablePointer<Int>   // the tasks' claim counter (tg_fetch_add)
@@ -227,7 +223,7 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
                                 alpha: T, a: UnsafePointer<T>, lda: Int,
                                 b: UnsafePointer<T>, ldb: Int,
                                 beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int,
-                                level: tg_cpu_level, slabGroupBytes: Int) {
+                                level: tg_cpu_level) {
     let blocking = T.gemmBlocking(level)
     let mr = blocking.mr, nr = blocking.nr
     // Equal KC slabs (k = 1000 → 4 × 250, not 3 × 256 + 232), so every pass over C does a full
@@ -237,11 +233,6 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     let kcMax = gemmRoundUp(gemmCeilDiv(k, slabs), 8)
     // Equal NC blocks (n = 6040 → 3 × 2016, not 2048 + 2048 + 1944), rounded to whole panels.
     let ncMax = gemmRoundUp(gemmCeilDiv(n, gemmCeilDiv(n, blocking.nc)), nr)
-    // Slab groups: the B slabs of as many consecutive KC slabs as fit `slabGroupBytes` (an eighth
-    // of the shared L3) are packed together, and each task then runs all of them, so the threads
-    // meet at a barrier twice per group instead of twice per slab (3706×6040×500: 6, not 24).
-    let slabBytes = ncMax * kcMax * MemoryLayout<T>.stride
-    let groupSlabs = max(1, min(slabs, slabGroupBytes / slabBytes))
 
     // Row blocks: a multiple of `threads` equal blocks when m allows, else split columns.
     var mBlocks = gemmCeilDiv(m, blocking.mc)
@@ -259,7 +250,7 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     let workers = min(threads, tasks)
 
     let aStride = gemmRoundUp(mc * kcMax, 64)
-    let bCount = groupSlabs * ncMax * kcMax
+    let bCount = ncMax * kcMax
     let raw = UnsafeMutableRawPointer.allocate(
         byteCount: (bCount + aStride * workers) * MemoryLayout<T>.stride, alignment: 64)
     defer { raw.deallocate() }
@@ -276,55 +267,46 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     while jc < n {
         let nc = min(ncMax, n - jc)
         let nPanels = gemmCeilDiv(nc, nr)
-        var pg = 0
-        while pg < k {
-            let groupEnd = min(k, pg + groupSlabs * kcMax)
-            // Slab s of the group starts at depth pg + s·kcMax and is packed at s·ncMax·kcMax.
-            // Pack the group's KC×NC slabs of op(B), panels split between the workers.
+        var pc = 0
+        while pc < k {
+            let kc = min(kcMax, k - pc)
+            let betaNow: T = pc == 0 ? beta : 1
+            // Pack the KC×NC slab of op(B), panels split between the workers.
             parallelFor(workers, threads: workers) { w in
                 let p0 = w * nPanels / workers, p1 = (w + 1) * nPanels / workers
-                guard p0 < p1 else { return }
-                var pc = pg, slab = buf.packedB
-                while pc < groupEnd {
-                    let kc = min(kcMax, groupEnd - pc)
-                    T.gemmPackB(level, transB, buf.b + pc * bRow + (jc + p0 * nr) * bCol, ldb, kc,
-                                min(p1 * nr, nc) - p0 * nr, nr, slab + p0 * nr * kc)
-                    pc += kc
-                    slab += ncMax * kcMax
+                if p0 < p1 {
+                    let col0 = jc + p0 * nr
+                    T.gemmPackB(level, transB, buf.b + pc * bRow + col0 * bCol, ldb, kc,
+                                min(p1 * nr, nc) - p0 * nr, nr, buf.packedB + p0 * nr * kc)
                 }
             }
-            // Tasks are (row block, panel range) pairs, each over all slabs of the group: pack A,
-            // run the tile loop. Workers claim them one at a time, so a worker that the scheduler
-            // delays takes fewer; every element of C is computed the same way whichever worker
-            // takes it, so the result does not depend on the thread count or the timing.
+            // Tasks are (row block, panel range) pairs: pack A, run the tile loop. Workers claim
+            // them one at a time, so a worker that the scheduler delays takes fewer; every
+            // element of C is computed the same way whichever worker takes it, so the result
+            // does not depend on the thread count or the timing.
             nextTask.pointee = 0
             parallelFor(workers, threads: workers) { w in
                 let aBuf = buf.packedA + w * buf.aStride
-                var packedRowBlock = -1, packedDepth = -1
+                var packedRowBlock = -1
                 while true {
                     let t = tg_fetch_add(buf.nextTask, 1)
                     if t >= tasks { break }
                     let mb = t / nParts, part = t % nParts
                     let ic = mb * mc
                     let rows = min(mc, m - ic)
+                    if mb != packedRowBlock {
+                        T.gemmPackA(level, transA, buf.a + ic * aRow + pc * aCol, lda, rows, kc, mr, aBuf)
+                        packedRowBlock = mb
+                    }
                     let jp0 = part * nPanels / nParts, jp1 = (part + 1) * nPanels / nParts
-                    if jp0 >= jp1 { continue }
-                    var pc = pg, slab = UnsafePointer(buf.packedB)
-                    while pc < groupEnd {
-                        let kc = min(kcMax, groupEnd - pc)
-                        if packedRowBlock != mb || packedDepth != pc {
-                            T.gemmPackA(level, transA, buf.a + ic * aRow + pc * aCol, lda, rows, kc, mr, aBuf)
-                            (packedRowBlock, packedDepth) = (mb, pc)
-                        }
+                    if jp0 < jp1 {
                         T.gemmMacro(level, kc, rows, min(jp1 * nr, nc) - jp0 * nr, aBuf,
-                                    slab + jp0 * nr * kc, buf.c + ic * ldc + jc + jp0 * nr, ldc,
-                                    alpha, pc == 0 ? beta : 1)
-                        pc += kc
-                        slab += ncMax * kcMax
+                                    buf.packedB + jp0 * nr * kc, buf.c + ic * ldc + jc + jp0 * nr, ldc,
+                                    alpha, betaNow)
                     }
                 }
             }
-            pg = groupEnd
+            pc += kc
         }
         jc += nc
     }
