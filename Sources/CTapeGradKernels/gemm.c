@@ -46,8 +46,8 @@ typedef void (*tg_dukr)(long kc, const double *a, const double *b, double *c, lo
 // (3706×6040×500) and no slower elsewhere (Docs/Performance.md). The AVX-512 values suit the
 // larger caches of the CPUs that have it (48 KiB L1d, 1–2 MiB L2; measured on Zen 4 with the
 // earlier Swift kernel). `kc_single` is the largest k run as one slab. NC = 2048 (a 4 MiB slab
-// of B at KC = 512) rather than 4080: with the 8 MiB slab, packing B took 10 ms instead of 6 and
-// the 3706×500×6040 product ran about 5% slower on one thread (Docs/Performance.md).
+// of B at KC = 512) rather than 4080: with the 8 MiB slab, packing B took 10–12 ms instead of
+// 6.6–8.5 and the 3706×500×6040 product ran about 5% slower on one thread (Docs/Performance.md).
 tg_gemm_blocking tg_sgemm_blocking(tg_cpu_level level) {
     switch (level) {
     case TG_CPU_AVX512:

@@ -23,14 +23,14 @@
 //
 // Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size; when m
 // is too small for that, the NR micro-panels of each B slab are divided among the workers
-// instead. A task is one (row block, panel range) of a KC slab; the workers claim
-// tasks one at a time from a shared counter, so a worker that the scheduler delays (other
-// processes on a shared machine) takes fewer of them instead of holding the others at the
-// barrier. Each worker packs its own A block into a private buffer; packing of the shared B
-// slab is itself split between the workers. Fork/join is `parallelFor` (Dispatch
-// `concurrentPerform`), twice per (NC, KC) pair. Which worker computes a tile does not
-// change how it is computed, so the result is the same bits for any thread count.
-
+// instead. A task is one (row block, panel range) of a KC slab; the workers claim tasks one at
+// a time from a shared counter, so a worker that the scheduler delays (other processes on a
+// shared machine) takes fewer of them instead of holding the others at the barrier. Each
+// worker packs its own A block into a private buffer; packing of the shared B slab is itself
+// split between the workers. Fork/join is `parallelFor` (Dispatch `concurrentPerform`), twice
+// per (NC, KC) pair. Which worker computes a tile does not change how it is computed, so the
+// result is the same bits for any thread count.
+//
 // Small products skip packing altogether (m·n·k ≤ 2^15 for Float, 2^14 for Double, or a single
 // row or column of C): the C direct kernel keeps a tile of C in registers over the whole k loop.
 // On Zen 3 (AVX2) it matched the packed path up to about 32³ and lost beyond (48³: 13 vs 65
@@ -82,7 +82,7 @@ extension Gemm {
                    level: min(level, CPULevel.hardware).cValue, packed: packed)
     }
 
-    /// `dgemm` with the packed path forced to `level` (clamped to the hardware's), as `sgemm` above.
+    /// `dgemm` with the packed path forced to `level` (clamped to the hardware's).
     static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Double, a: UnsafePointer<Double>, lda: Int,
                       b: UnsafePointer<Double>, ldb: Int,
