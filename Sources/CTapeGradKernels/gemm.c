@@ -45,12 +45,14 @@ typedef void (*tg_dukr)(long kc, const double *a, const double *b, double *c, lo
 // halves the passes over C, which measured 10–15% faster when k is large and n small
 // (3706×6040×500) and no slower elsewhere (Docs/Performance.md). The AVX-512 values suit the
 // larger caches of the CPUs that have it (48 KiB L1d, 1–2 MiB L2; measured on Zen 4 with the
-// earlier Swift kernel). `kc_single` is the largest k run as one slab.
+// earlier Swift kernel). `kc_single` is the largest k run as one slab. NC = 2048 (a 4 MiB slab
+// of B at KC = 512) rather than 4080: with the 8 MiB slab, packing B took 10–12 ms instead of
+// 6.6–8.5 and the 3706×500×6040 product ran about 5% slower on one thread (Docs/Performance.md).
 tg_gemm_blocking tg_sgemm_blocking(tg_cpu_level level) {
     switch (level) {
     case TG_CPU_AVX512:
     case TG_CPU_AVX512_BF16: return (tg_gemm_blocking){12, 32, 480, 256, 4096, 512};
-    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 16, 144, 512, 4080, 512};
+    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 16, 144, 512, 2048, 512};
     case TG_CPU_PORTABLE: break;
     }
     return (tg_gemm_blocking){4, 8, 128, 256, 4096, 256};
@@ -60,7 +62,7 @@ tg_gemm_blocking tg_dgemm_blocking(tg_cpu_level level) {
     switch (level) {
     case TG_CPU_AVX512:
     case TG_CPU_AVX512_BF16: return (tg_gemm_blocking){12, 16, 240, 256, 4096, 512};
-    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 8, 72, 512, 4080, 512};
+    case TG_CPU_AVX2: return (tg_gemm_blocking){6, 8, 72, 512, 2048, 512};
     case TG_CPU_PORTABLE: break;
     }
     return (tg_gemm_blocking){4, 4, 64, 256, 4096, 256};
@@ -414,6 +416,10 @@ void NAME(tg_cpu_level level, long kc, long rows, long cols, const T *packed_a, 
 
 TG_MACRO(float, tg_sgemm_macro, tg_sgemm_blocking, s_ukr)
 TG_MACRO(double, tg_dgemm_macro, tg_dgemm_blocking, d_ukr)
+
+// MARK: - Task claiming
+
+long tg_fetch_add(long *counter, long value) { return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED); }
 
 // MARK: - Direct path for small products
 

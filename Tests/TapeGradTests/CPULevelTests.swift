@@ -124,6 +124,34 @@ struct CPULevelTests {
         }
     }
 
+    /// Tasks claimed by 1, 2 or 3 workers: row blocks split (m = 150 with 2 or 3 threads), columns
+    /// split (m = 7), k over several KC slabs. The workers take tasks in whatever order the
+    /// scheduler lets them, so the result must be right and bit-identical for every thread count.
+    @Test("claimed GEMM tasks at each level: correct, and the same bits for 1, 2 and 3 threads",
+          arguments: supportedLevels)
+    func claimedTasks(level: CPULevel) {
+        var seed: UInt64 = 300
+        for (m, n, k) in [(150, 40, 1100), (7, 90, 1100), (61, 20, 2600)] {
+            let t = GemmTestCase(transA: m == 7, transB: m == 61, m: m, n: n, k: k, alpha: 1.25, beta: 0.5,
+                                 padA: 1, padB: 2, padC: 3)
+            seed += 1
+            #expect(gemmCheckCase(t, threads: 3, seed: seed, levelGemmS(level)) == 0, "\(level) sgemm \(t)")
+            #expect(gemmCheckCase(t, threads: 2, seed: seed, levelGemmD(level)) == 0, "\(level) dgemm \(t)")
+            var rng = SplitMix64(seed: seed)
+            let a = (0..<(m * k)).map { _ in Float(rng.unit()) }
+            let b = (0..<(k * n)).map { _ in Float(rng.unit()) }
+            func product(threads: Int) -> [Float] {
+                var c = [Float](repeating: 1, count: m * n)
+                levelGemmS(level)(false, false, m, n, k, 1, a, k, b, n, 0.5, &c, n, threads)
+                return c
+            }
+            let one = product(threads: 1)
+            for threads in [2, 3] {
+                #expect(product(threads: threads) == one, "\(level) m \(m) n \(n) k \(k): \(threads) threads differ from 1")
+            }
+        }
+    }
+
     @Test("each level agrees with the portable level", arguments: supportedLevels.filter { $0 != .portable })
     func agreesWithPortable(level: CPULevel) {
         for (i, t) in gemmRandomCases(count: 40, seed: 13, sizes: gemmBlockedSizes + [7, 12, 16, 33]).enumerated() {

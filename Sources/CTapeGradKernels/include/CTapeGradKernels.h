@@ -75,6 +75,10 @@ void tg_dgemm_pack_b(tg_cpu_level level, int trans, const double *b, long ldb, l
 void tg_dgemm_macro(tg_cpu_level level, long kc, long rows, long cols, const double *packed_a,
                     const double *packed_b, double *c, long ldc, double alpha, double beta);
 
+/// Atomically adds `value` to `*counter` and returns the previous value. The GEMM's workers
+/// claim their next task with it (Swift's own atomics need macOS 15 on Apple platforms).
+long tg_fetch_add(long *counter, long value);
+
 /// C = alpha·op(A)·op(B) + beta·C without packing, for small products (row-major, BLAS
 /// semantics; with beta == 0, C is not read), at `level`. `trans*` are 0 or 1.
 void tg_sgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n, long k, float alpha,

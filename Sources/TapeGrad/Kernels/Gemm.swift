@@ -18,13 +18,18 @@
 // the packed layout depends on the micro-kernel's tile. gemm.c explains the tiles and block sizes.
 //
 // k is split into equal KC slabs (k = 1000 → 2 × 500 rather than 512 + 488) so every pass over C
-// does a full share of work, and k up to `kc_single` runs as one slab, saving a pass over C.
+// does a full share of work, and k up to `kc_single` runs as one slab, saving a pass over C; n is
+// split into equal NC blocks likewise.
 //
-// Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size, so each
-// worker gets contiguous, equally large blocks; when m is too small for that, the NR micro-panels
-// of each B slab are divided among the workers instead. Each worker packs its own A block into a
-// private buffer; packing of the shared B slab is itself split between the workers. Fork/join is
-// `parallelFor` (Dispatch `concurrentPerform`), twice per (NC, KC) pair.
+// Threading. The m rows are divided into a multiple of `threads` MC blocks of equal size; when m
+// is too small for that, the NR micro-panels of each B slab are divided among the workers
+// instead. A task is one (row block, panel range) of a KC slab; the workers claim tasks one at
+// a time from a shared counter, so a worker that the scheduler delays (other processes on a
+// shared machine) takes fewer of them instead of holding the others at the barrier. Each
+// worker packs its own A block into a private buffer; packing of the shared B slab is itself
+// split between the workers. Fork/join is `parallelFor` (Dispatch `concurrentPerform`), twice
+// per (NC, KC) pair. Which worker computes a tile does not change how it is computed, so the
+// result is the same bits for any thread count.
 //
 // Small products skip packing altogether (m·n·k ≤ 2^15 for Float, 2^14 for Double, or a single
 // row or column of C): the C direct kernel keeps a tile of C in registers over the whole k loop.
@@ -208,6 +213,7 @@ struct GemmBuffers<T: GemmScalar>: @unchecked Sendable {
     let packedB: UnsafeMutablePointer<T>
     let packedA: UnsafeMutablePointer<T>   // one MC×KC block per worker
     let aStride: Int
+    let nextTask: UnsafeMutablePointer<Int>   // the tasks' claim counter (tg_fetch_add)
 }
 
 /// The packed path: blocking and threading here, packing and the micro-kernels in C
@@ -225,7 +231,8 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
     // the spill of the B micro-panel from L1 to L2 (Docs/Performance.md).
     let slabs = k <= blocking.kc_single ? 1 : gemmCeilDiv(k, blocking.kc)
     let kcMax = gemmRoundUp(gemmCeilDiv(k, slabs), 8)
-    let ncMax = min(gemmRoundUp(blocking.nc, nr), gemmRoundUp(n, nr))
+    // Equal NC blocks (n = 6040 → 3 × 2016, not 2048 + 2048 + 1944), rounded to whole panels.
+    let ncMax = gemmRoundUp(gemmCeilDiv(n, gemmCeilDiv(n, blocking.nc)), nr)
 
     // Row blocks: a multiple of `threads` equal blocks when m allows, else split columns.
     var mBlocks = gemmCeilDiv(m, blocking.mc)
@@ -248,7 +255,10 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
         byteCount: (bCount + aStride * workers) * MemoryLayout<T>.stride, alignment: 64)
     defer { raw.deallocate() }
     let packedB = raw.bindMemory(to: T.self, capacity: bCount + aStride * workers)
-    let buf = GemmBuffers(a: a, b: b, c: c, packedB: packedB, packedA: packedB + bCount, aStride: aStride)
+    let nextTask = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    defer { nextTask.deallocate() }
+    let buf = GemmBuffers(a: a, b: b, c: c, packedB: packedB, packedA: packedB + bCount, aStride: aStride,
+                          nextTask: nextTask)
     // op(A)[i][p] and op(B)[p][j] as offsets, so the C packers get a pointer to a block's corner.
     let aRow = transA ? 1 : lda, aCol = transA ? lda : 1
     let bRow = transB ? 1 : ldb, bCol = transB ? ldb : 1
@@ -270,12 +280,17 @@ func gemmBlocked<T: GemmScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: I
                                 min(p1 * nr, nc) - p0 * nr, nr, buf.packedB + p0 * nr * kc)
                 }
             }
-            // Each worker: for its (row block, panel range) tasks, pack A and run the tile loop.
+            // Tasks are (row block, panel range) pairs: pack A, run the tile loop. Workers claim
+            // them one at a time, so a worker that the scheduler delays takes fewer; every
+            // element of C is computed the same way whichever worker takes it, so the result
+            // does not depend on the thread count or the timing.
+            nextTask.pointee = 0
             parallelFor(workers, threads: workers) { w in
-                let t0 = w * tasks / workers, t1 = (w + 1) * tasks / workers
                 let aBuf = buf.packedA + w * buf.aStride
                 var packedRowBlock = -1
-                for t in t0..<t1 {
+                while true {
+                    let t = tg_fetch_add(buf.nextTask, 1)
+                    if t >= tasks { break }
                     let mb = t / nParts, part = t % nParts
                     let ic = mb * mc
                     let rows = min(mc, m - ic)
