@@ -49,7 +49,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
     let generationSeconds = now() - generationStart
     if !json {
         print("shape \(shapeText): \(shape.users) users × \(shape.items) items, \(matrix.nonzeroCount) ratings "
-              + "(\(String(format: "%.1f", generationSeconds)) s to generate); \(kind == .item ? "I" : "U")-AutoRec k=\(hidden), "
+              + "(\(String(format: "%.1f", generationSeconds)) s to generate); \(kind.modelName) k=\(hidden), "
               + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s"), "
               + "\(precision.rawValue), kernels \(cpuLevelName)")
     }

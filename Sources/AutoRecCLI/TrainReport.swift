@@ -23,7 +23,7 @@ extension AutoRecCommand {
 
     static func summary(_ reports: [RunReport], configuration: AutoRecConfiguration, options: FitOptions, data: String) -> String {
         let r = reports[0]
-        let name = configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
+        let name = configuration.kind.modelName
         var lines = [
             "\(name): hidden \(configuration.hidden.map(String.init).joined(separator: ",")), \(configuration.hiddenActivation.rawValue)/\(configuration.outputActivation.rawValue), \(options.optimizer.rawValue)",
             "data: \(data): \(r.split.train.count) training ratings (\(r.split.train.userCount) users × \(r.split.train.itemCount) items), \(r.split.test.count) test ratings, "
@@ -130,7 +130,7 @@ extension AutoRecCommand {
     /// axis, logarithmic: the first epochs' losses are orders of magnitude above the rest), and
     /// a marker at the epoch that was kept. `note` is added to the first panel's title.
     static func plot(_ fit: FitResult, configuration: AutoRecConfiguration, note: String = "") -> String {
-        let name = configuration.kind == .item ? "I-AutoRec" : "U-AutoRec"
+        let name = configuration.kind.modelName
         var panels = [plotPanel(fit, title: name + (fit.blend.map { b in
             " (main model, weight \(compactNumber(1 - b.weights.reduce(0, +))))" } ?? "") + note)]
         for member in fit.blend?.members ?? [] {

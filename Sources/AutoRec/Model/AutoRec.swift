@@ -8,6 +8,9 @@ public enum AutoRecKind: String, Sendable, Codable, CaseIterable {
     case item
     /// U-AutoRec: one instance per user, its input the user's ratings of all items.
     case user
+
+    /// `I-AutoRec` or `U-AutoRec`, the paper's names, as reports and blend members use them.
+    public var modelName: String { self == .item ? "I-AutoRec" : "U-AutoRec" }
 }
 
 /// The hyperparameters that define an AutoRec model.

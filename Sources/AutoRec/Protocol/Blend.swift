@@ -81,19 +81,16 @@ struct Blend {
     func members(beside main: FitResult) -> [Member] {
         var other = configuration
         other.kind = configuration.kind == .item ? .user : .item
-        var result = [Member(name: Blend.name(of: other.kind), configuration: other,
+        var result = [Member(name: other.kind.modelName, configuration: other,
                              plan: options.lambdas.map { .fixed($0) } ?? .automatic(start: [main.lambda]))]
         if options.denoisingMember > 0 {
             var denoising = configuration
             denoising.inputDropout = options.denoisingMember
-            result.append(Member(name: "\(Blend.name(of: configuration.kind)), input dropout \(compactNumber(options.denoisingMember))",
+            result.append(Member(name: "\(configuration.kind.modelName), input dropout \(compactNumber(options.denoisingMember))",
                                  configuration: denoising, plan: .fixed(options.lambdas ?? main.averagedLambdas)))
         }
         return result
     }
-
-    /// `I-AutoRec` or `U-AutoRec`, as reports name the kinds.
-    static func name(of kind: AutoRecKind) -> String { kind == .item ? "I-AutoRec" : "U-AutoRec" }
 
     /// Fits the members beside `main` and returns `main` with the blend chosen on `validation`.
     func callAsFunction(_ main: FitResult, training: RatingSet, validation: ValidationSplit,
