@@ -90,6 +90,10 @@ void tg_dgemm_direct(tg_cpu_level level, int transA, int transB, long m, long n,
 /// out[i] = 1 / (1 + e^−x[i]) for i < n, without overflow for any x (NaN stays NaN), through a
 /// vectorised exponential within 2·10⁻⁷ relative error of libm's, at `level`. `out` may be `x`.
 void tg_sigmoid_f32(tg_cpu_level level, const float *x, float *out, long n);
+/// Asks for the cache line holding `p` ahead of its use (a hint: no fault, no effect on results).
+/// The sparse tile walk uses it for the next rows' entries, which no hardware prefetcher predicts.
+static inline void tg_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 // MARK: - bfloat16
 
 /// A bfloat16 number: the upper 16 bits of an IEEE single (sign, 8-bit exponent, 7 fraction bits).

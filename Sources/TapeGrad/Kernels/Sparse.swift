@@ -16,7 +16,10 @@
 //   * row groups: a thread's rows are cut into groups whose output (spmm) or A rows (sddmm)
 //     fit its share of L3, so the rows revisited once per column block stay in L3.
 //   Each row's entries inside a block are contiguous in CSR (columns increase within a row); a
-//   per-row cursor finds them without any stored index.
+//   per-row cursor finds them without any stored index. Consecutive rows' entries in one block
+//   lie far apart, so the hardware prefetchers cannot guess them: the walk prefetches the
+//   column indices (and, through the kernel's `prefetch`, its per-entry arrays) of the row
+//   `SparseTiling.prefetchRows` ahead, or the first load of each (row, block) waits on L3.
 // - spmm accumulates each row in chunks of 128/64/16 columns held in registers, loaded from and
 //   stored to the output once per (row, block). Every output element still sees its row's
 //   entries in storage order, each as `acc + v · w`, so results are bit-identical to a plain
@@ -39,6 +42,8 @@ extension Kernels {
         let blockColumns: Int
         /// Rows per group.
         let groupRows: Int
+        /// How many rows ahead the tile walk prefetches a row's entries in the current block.
+        static let prefetchRows = 4
 
         /// A tiling given explicitly (tests use tiny ones to exercise every path on small data).
         init(blockColumns: Int, groupRows: Int) {
@@ -89,10 +94,13 @@ extension Kernels {
     /// Visits the stored entries of rows `range` tile by tile: for each group of rows, for each
     /// block of `blockColumns` columns (in increasing order), for each row of the group that has
     /// entries in the block, `body(row, start, end)` with the entries `start..<end` of that row
-    /// lying in the block. Every row's entries are visited in storage order.
+    /// lying in the block. Every row's entries are visited in storage order. Before a row's
+    /// tile, the column indices of the row `SparseTiling.prefetchRows` further on are prefetched,
+    /// and `prefetch(p)` is called with its first entry p in the block, for the body's own
+    /// per-entry arrays.
     @inline(__always)
     static func forEachTile(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>, range: Range<Int>,
-                            columns: Int, tiling: SparseTiling, _ body: (Int, Int, Int) -> Void) {
+                            columns: Int, tiling: SparseTiling, prefetch: (Int) -> Void, _ body: (Int, Int, Int) -> Void) {
         if columns <= tiling.blockColumns {
             for r in range where rowPointers[r] < rowPointers[r + 1] { body(r, rowPointers[r], rowPointers[r + 1]) }
             return
@@ -107,6 +115,11 @@ extension Kernels {
                     blockEnd = min(columns, blockEnd + tiling.blockColumns)
                     let limit = Int32(truncatingIfNeeded: blockEnd)
                     for r in group {
+                        if r + SparseTiling.prefetchRows < group.upperBound {
+                            let next = cursor[r + SparseTiling.prefetchRows - group.lowerBound]
+                            tg_prefetch(columnIndices + next)
+                            prefetch(next)
+                        }
                         let start = cursor[r - group.lowerBound], rowEnd = rowPointers[r + 1]
                         var end = start
                         while end < rowEnd && columnIndices[end] < limit { end += 1 }
@@ -123,16 +136,18 @@ extension Kernels {
 
     /// The frame of every tiled kernel: rows split between threads by stored entries; in each
     /// thread, its rows of `zeroing` (rows × k, when given) cleared, then `body(row, start, end)`
-    /// for its tiles in order (see ``forEachTile(rowPointers:columnIndices:range:columns:tiling:_:)``).
+    /// for its tiles in order, with `prefetch` for the per-entry arrays the body reads or writes
+    /// (see ``forEachTile(rowPointers:columnIndices:range:columns:tiling:prefetch:_:)``).
     @inline(__always)
     static func forEachTileOnThreads<S: TensorScalar>(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
                                                       rows: Int, columns: Int, k: Int, tiling: SparseTiling?,
-                                                      zeroing output: UnsafeMutablePointer<S>?, _ body: (Int, Int, Int) -> Void) {
+                                                      zeroing output: UnsafeMutablePointer<S>?, prefetch: (Int) -> Void = { _ in },
+                                                      _ body: (Int, Int, Int) -> Void) {
         let tiling = tiling ?? SparseTiling(columns: columns, k: k, stride: MemoryLayout<S>.stride, threads: Parallelism.threads)
         forRowRanges(rowPointers: rowPointers, rows: rows, k: k) { range in
             output?.advanced(by: range.lowerBound * k).initialize(repeating: 0, count: range.count * k)
             forEachTile(rowPointers: rowPointers, columnIndices: columnIndices, range: range, columns: columns,
-                        tiling: tiling, body)
+                        tiling: tiling, prefetch: prefetch, body)
         }
     }
 
@@ -153,7 +168,7 @@ extension Kernels {
         if S.self == Float.self {
             let (v, wf, out) = (floats(values), floats(w), mutableFloats(y))
             forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: wRows, k: k,
-                                 tiling: tiling, zeroing: out) { r, start, end in
+                                 tiling: tiling, zeroing: out, prefetch: { tg_prefetch(v + $0) }) { r, start, end in
                 if let wBFloat16 {
                     tg_spmm_row_bf16(columnIndices + start, v + start, end - start, wBFloat16, k, out + r * k)
                 } else {
@@ -272,7 +287,8 @@ extension Kernels {
         if S.self == Float.self {
             let (af, bf, o) = (floats(a), floats(b), mutableFloats(out))
             forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
-                                 tiling: tiling, zeroing: Optional<UnsafeMutablePointer<Float>>.none) { r, start, end in
+                                 tiling: tiling, zeroing: Optional<UnsafeMutablePointer<Float>>.none,
+                                 prefetch: { tg_prefetch(o + $0) }) { r, start, end in
                 if let bBFloat16 {
                     tg_sddmm_row_bf16(columnIndices + start, end - start, af + r * k, bBFloat16, k, o + start)
                 } else {
@@ -379,7 +395,7 @@ extension Kernels {
             let (af, bf, cf, tf) = (floats(a), floats(b), floats(bias), floats(target))
             let (e, g) = (mutableFloats(residual), mutableFloats(gradA))
             forEachTileOnThreads(rowPointers: rowPointers, columnIndices: columnIndices, rows: rows, columns: columns, k: k,
-                                 tiling: tiling, zeroing: g) { r, start, end in
+                                 tiling: tiling, zeroing: g, prefetch: { tg_prefetch(tf + $0); tg_prefetch(e + $0) }) { r, start, end in
                 if let bBFloat16 {
                     tg_affine_residual_row_bf16(columnIndices + start, end - start, af + r * k, bBFloat16, cf, tf + start, k,
                                                 e + start, g + r * k)
