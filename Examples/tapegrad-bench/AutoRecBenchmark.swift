@@ -51,7 +51,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
         print("shape \(shapeText): \(shape.users) users × \(shape.items) items, \(matrix.nonzeroCount) ratings "
               + "(\(String(format: "%.1f", generationSeconds)) s to generate); \(kind.modelName) k=\(hidden), "
               + "\(matrix.rows) instances × \(matrix.columns) inputs, \(threads) thread\(threads == 1 ? "" : "s"), "
-              + "\(precision.rawValue), kernels \(cpuLevelName)")
+              + "\(precision.rawValue), kernels \(CPULevel.current)")
     }
 
     if args.has("check") {
@@ -106,7 +106,7 @@ func runAutoRecBenchmark(_ raw: [String]) throws {
         o.set("hidden", hidden)
         o.set("threads", threads)
         o.set("precision", precision.rawValue)
-        o.set("cpu_level", cpuLevelName)
+        o.set("cpu_level", CPULevel.current.description)
         o.set("epochs", epochs)
         o.set("seconds_per_epoch", perEpoch)
         o.set("epoch_seconds", times)
@@ -135,9 +135,6 @@ func parsePrecision(_ args: Arguments) throws -> Precision {
     guard let precision = Precision(rawValue: text) else { throw UsageError("--precision must be fp32 or bf16, got '\(text)'") }
     return precision
 }
-
-/// The kernel level chosen at run time (`avx2`, …; `TAPEGRAD_CPU` lowers it).
-var cpuLevelName: String { CPULevel.current.description }
 
 /// Runs reference/autorec_torch.py in a child process if `import torch` works; nil otherwise.
 func runTorchReference(shape: SyntheticShape, kind: AutoRecKind, epochs: Int, threads: Int, seed: UInt64, hidden: Int,

@@ -70,7 +70,7 @@ func runSparseBenchmark(_ raw: [String]) throws {
         o.set("entries", s.nonzeroCount)
         o.set("hidden", k)
         o.set("threads", threads)
-        o.set("cpu_level", cpuLevelName)
+        o.set("cpu_level", CPULevel.current.description)
         for (i, product) in products.enumerated() {
             for (j, precision) in precisions.enumerated() {
                 let suffix = precision == .fp32 ? "" : "_\(precision.rawValue)"
@@ -81,7 +81,7 @@ func runSparseBenchmark(_ raw: [String]) throws {
         print(o.text)
     } else {
         print("pattern \(s.rows) × \(s.columns), \(s.nonzeroCount) entries, k = \(k), \(threads) thread\(threads == 1 ? "" : "s"), "
-              + "kernels \(cpuLevelName), median of \(reps) (CPU: all threads; GB/s: Float rows)")
+              + "kernels \(CPULevel.current), median of \(reps) (CPU: all threads; GB/s: Float rows)")
         for (i, product) in products.enumerated() {
             for (j, precision) in precisions.enumerated() {
                 let (t, c) = (median(wall[i * precisions.count + j]), median(cpu[i * precisions.count + j]))
