@@ -7,7 +7,7 @@ import TapeGrad
 import TapeGradLayers
 
 // Training data: 64 points of sin(x) on [-3, 3].
-let xs = (0..<64).map { -3 + 6 * Double($0) / 63 }
+let xs = (0..<64).map { (i: Int) -> Double in -3 + 6 * Double(i) / 63 }
 let x = Tensor(shape: [64, 1], scalars: xs)
 let y = Tensor(shape: [64, 1], scalars: xs.map { sin($0) })
 

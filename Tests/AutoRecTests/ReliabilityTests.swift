@@ -379,8 +379,9 @@ struct GemmThreadDeterminismTests {
     /// C = A·B on the blocked path with `threads` workers.
     private func product(m: Int, n: Int, k: Int, threads: Int) -> [Float] {
         var g = SplitMix64(seed: UInt64(m * 31 + n * 7 + k))
-        let a = (0..<(m * k)).map { _ in Float(Double(g.next() >> 11) / Double(1 << 53) - 0.5) }
-        let b = (0..<(k * n)).map { _ in Float(Double(g.next() >> 11) / Double(1 << 53) - 0.5) }
+        let unit: Double = 1 / Double(UInt64(1) << 53)
+        let a: [Float] = (0..<(m * k)).map { _ in Float(Double(g.next() >> 11) * unit - 0.5) }
+        let b: [Float] = (0..<(k * n)).map { _ in Float(Double(g.next() >> 11) * unit - 0.5) }
         var c = [Float](repeating: 0, count: m * n)
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in

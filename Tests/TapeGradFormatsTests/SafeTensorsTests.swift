@@ -104,8 +104,10 @@ struct SafeTensorsRoundTripTests {
         while padded.count % 8 != 0 { padded.append(0x20) }
         #expect(Array(bytes[0..<8]) == [UInt8(padded.count), 0, 0, 0, 0, 0, 0, 0])
         #expect(Array(bytes[8..<(8 + padded.count)]) == padded)
-        #expect(Array(bytes[(8 + padded.count)...]) == [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0xFE, 0xFF, 0xFF, 0xFF])
-        #expect((8 + padded.count) % 8 == 0)
+        let dataStart = 8 + padded.count
+        let data: [UInt8] = [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0xFE, 0xFF, 0xFF, 0xFF]
+        #expect(Array(bytes[dataStart...]) == data)
+        #expect(dataStart % 8 == 0)
     }
 
     @Test func identicalCheckpointsAreByteIdentical() throws {

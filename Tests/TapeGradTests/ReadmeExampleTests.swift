@@ -33,7 +33,11 @@ func readmeExample() {
         }
     }
     let xs = [[1.0, 2], [3, 4]]
-    let dw = Tensor((0..<2).map { r in (0..<2).map { c in xs[0][r] * dz[0][c] + xs[1][r] * dz[1][c] } })
+    // Explicit element types: inferred, this one line took 14 s to type-check.
+    let dwRows: [[Double]] = (0..<2).map { (r: Int) -> [Double] in
+        (0..<2).map { (c: Int) -> Double in xs[0][r] * dz[0][c] + xs[1][r] * dz[1][c] }
+    }
+    let dw = Tensor(dwRows)
     let db = Tensor([dz[0][0] + dz[1][0], dz[0][1] + dz[1][1]])
     #expect(abs(loss.value.scalar - expectedLoss) < 1e-12)
     #expect(grads[0].isApproximatelyEqual(to: dw, absoluteTolerance: 1e-12))

@@ -84,7 +84,8 @@ public struct SGD<Scalar: TensorScalar>: Optimizer, LearningRateAdjustable, Send
                                 }
                             } else {
                                 for j in range {
-                                    let vj = mu * v[j] + (g[j] + lambda * p[j])
+                                    let d: Scalar = g[j] + lambda * p[j]
+                                    let vj: Scalar = mu * v[j] + d
                                     v[j] = vj
                                     p[j] -= eta * vj
                                 }
