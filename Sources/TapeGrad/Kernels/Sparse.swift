@@ -97,7 +97,8 @@ extension Kernels {
     /// lying in the block. Every row's entries are visited in storage order. Before a row's
     /// tile, the column indices of the row `SparseTiling.prefetchRows` further on are prefetched,
     /// and `prefetch(p)` is called with its first entry p in the block, for the body's own
-    /// per-entry arrays.
+    /// per-entry arrays. (With a single block the rows' entries are visited in memory order,
+    /// which the hardware prefetchers follow, so nothing is prefetched.)
     @inline(__always)
     static func forEachTile(rowPointers: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>, range: Range<Int>,
                             columns: Int, tiling: SparseTiling, prefetch: (Int) -> Void, _ body: (Int, Int, Int) -> Void) {
